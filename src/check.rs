@@ -1,0 +1,83 @@
+//! Field validators used while deserializing scenario files.
+//!
+//! Each function is a serde `deserialize_with` hook: it reads the value and
+//! rejects it on the spot, so the RON parser reports the file, line and column
+//! of the bad value, and `serde_path_to_error` adds the field path. The message
+//! says what was found and what is valid.
+
+use serde::de::Error;
+use serde::{Deserialize, Deserializer};
+
+fn check<E: Error>(v: f64, ok: bool, expected: &str) -> Result<f64, E> {
+    if ok {
+        Ok(v)
+    } else {
+        Err(E::custom(format!("invalid value {v}: expected {expected}")))
+    }
+}
+
+/// Any finite number (rejects NaN and ±inf).
+pub fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(v, v.is_finite(), "a finite number")
+}
+
+/// A finite number > 0.
+pub fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(v, v.is_finite() && v > 0.0, "a finite number > 0")
+}
+
+/// A finite number ≥ 0.
+pub fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(v, v.is_finite() && v >= 0.0, "a finite number >= 0")
+}
+
+/// An optional finite number ≥ 0.
+pub fn non_negative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(v) => check(v, v.is_finite() && v >= 0.0, "a finite number >= 0").map(Some),
+    }
+}
+
+/// A number in `[0, 1)` (a correlation coefficient or probability).
+pub fn unit_interval<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(v, (0.0..1.0).contains(&v), "a number in [0, 1)")
+}
+
+/// An optional non-empty list of finite numbers > 0.
+pub fn positive_list_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
+    let Some(v) = Option::<Vec<f64>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if v.is_empty() {
+        return Err(D::Error::custom("empty list: expected at least one value"));
+    }
+    for x in &v {
+        check::<D::Error>(*x, x.is_finite() && *x > 0.0, "finite numbers > 0")?;
+    }
+    Ok(Some(v))
+}
+
+/// A count ≥ 1.
+pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == 0 {
+        return Err(D::Error::custom("invalid value 0: expected a count >= 1"));
+    }
+    Ok(v)
+}
+
+/// A bit-width in `2..=16`, optional.
+pub fn bits_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    match Option::<u32>::deserialize(d)? {
+        None => Ok(None),
+        Some(b) if (2..=16).contains(&b) => Ok(Some(b as u8)),
+        Some(b) => Err(D::Error::custom(format!(
+            "invalid bit-width {b}: expected an integer in 2..=16 (1 sign bit + at least 1 magnitude bit)"
+        ))),
+    }
+}

@@ -1,0 +1,290 @@
+//! The discrete-event engine: one single-threaded loop per run.
+//!
+//! Events sit in a `(time, seq)` priority queue; handlers change the [`World`]
+//! and schedule new events. Events at the same instant run in the order they
+//! were scheduled. The loop stops at the horizon: arrivals are generated in
+//! `[0, horizon)`, events after the horizon are not run, and requests still in
+//! the system are counted as in flight. Requests created before the warm-up
+//! ends are simulated but not counted in the metrics. No wall-clock time is read.
+//!
+//! One request, end to end (SPEC 4.6): arrival → policy decision → wait for the
+//! agent's compute unit → agent compute → uplink → server queue → server
+//! compute → done.
+
+pub mod queue;
+
+use crate::metrics::Recorder;
+use crate::model::laim::Side;
+use crate::model::request::Request;
+use crate::model::World;
+use crate::policy::{DecisionContext, Policy, ServerView};
+use crate::units::{Joules, SimDuration, SimTime};
+use queue::EventQueue;
+
+/// What happens at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Agent `i` creates a request.
+    Arrival(u32),
+    /// Agent `i` finishes computing its current request.
+    ComputeDone(u32),
+    /// Agent `i` finishes transmitting its current request.
+    TxDone(u32),
+    /// Server worker `w` finishes its request.
+    ServiceDone(u32),
+}
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StopReason {
+    /// The next event was beyond the horizon.
+    Horizon,
+    /// No event was left before the horizon.
+    Drained,
+}
+
+/// Request counts and ledgers of one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Why the run stopped.
+    pub stop: Option<StopReason>,
+    /// Events handled.
+    pub events: u64,
+    /// Requests created (all, including warm-up).
+    pub generated: u64,
+    /// Requests created after the warm-up (counted in the metrics).
+    pub counted: u64,
+    /// Requests completed.
+    pub completed: u64,
+    /// Frames dropped by frame skipping.
+    pub dropped: u64,
+    /// Requests still in the system at the horizon.
+    pub in_flight: u64,
+    /// Total agent energy spent (compute, switches, transmit).
+    pub agent_energy: Joules,
+    /// Total server energy spent.
+    pub server_energy: Joules,
+    /// Server busy time inside `[warmup, horizon]`, summed over workers.
+    pub server_busy: SimDuration,
+    /// Hash of every arrival time and the channel gain each decision saw:
+    /// depends only on the seed's random streams, not on the policy.
+    pub fingerprint: u64,
+}
+
+/// Mixes a value into an FNV-1a style hash.
+fn mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+struct Engine<'w, 'a, 'p, 'r> {
+    world: &'w mut World<'a>,
+    policy: &'p mut dyn Policy,
+    recorder: &'r mut dyn Recorder,
+    events: EventQueue<Event>,
+    now: SimTime,
+    out: Outcome,
+}
+
+/// Runs one simulation to its horizon and returns its counts and ledgers.
+pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Recorder) -> Outcome {
+    let mut eng = Engine {
+        world,
+        policy,
+        recorder,
+        events: EventQueue::default(),
+        now: SimTime::ZERO,
+        out: Outcome {
+            fingerprint: 0xcbf2_9ce4_8422_2325,
+            ..Outcome::default()
+        },
+    };
+    for i in 0..eng.world.agents.len() as u32 {
+        eng.schedule_arrival(i);
+    }
+    let horizon = eng.world.horizon;
+    eng.out.stop = Some(loop {
+        match eng.events.peek_time() {
+            None => break StopReason::Drained,
+            Some(t) if t > horizon => break StopReason::Horizon,
+            Some(_) => {}
+        }
+        let (t, ev) = eng.events.pop().expect("peeked");
+        eng.now = t;
+        eng.out.events += 1;
+        match ev {
+            Event::Arrival(i) => eng.arrival(i),
+            Event::ComputeDone(i) => eng.compute_done(i),
+            Event::TxDone(i) => eng.tx_done(i),
+            Event::ServiceDone(w) => eng.service_done(w),
+        }
+    });
+    eng.out.in_flight = eng.world.in_flight().count() as u64;
+    eng.out
+}
+
+impl World<'_> {
+    /// Requests still in the system (agent queues, radios, server).
+    pub fn in_flight(&self) -> impl Iterator<Item = &Request> {
+        self.agents
+            .iter()
+            .flat_map(|a| {
+                a.compute_queue
+                    .iter()
+                    .chain(a.computing.iter())
+                    .chain(a.tx_queue.iter())
+                    .chain(a.transmitting.iter())
+            })
+            .chain(self.server_queue.iter())
+            .chain(self.workers.iter().flatten())
+    }
+}
+
+impl Engine<'_, '_, '_, '_> {
+    fn schedule_arrival(&mut self, i: u32) {
+        let t = self.world.agents[i as usize].arrivals.next_arrival();
+        if t < self.world.horizon {
+            self.events.push(t, Event::Arrival(i));
+        }
+    }
+
+    fn server_view(&self) -> ServerView {
+        ServerView {
+            queue_len: self.world.server_queue.len(),
+            busy_workers: self.world.workers.iter().filter(|w| w.is_some()).count() as u32,
+            workers: self.world.workers.len() as u32,
+        }
+    }
+
+    fn arrival(&mut self, i: u32) {
+        let now = self.now;
+        let server = self.server_view();
+        let system = self.world.system;
+        let agent = &mut self.world.agents[i as usize];
+        let rate = agent.link.rate_at(now);
+        let gain = agent.link.gain_at(now);
+        self.out.fingerprint = mix(mix(mix(self.out.fingerprint, i as u64), now.0), gain.to_bits());
+        let factor = self.world.service.draw(&mut agent.service_rng);
+        let ctx = DecisionContext {
+            now,
+            agent: i,
+            system,
+            rate,
+            server,
+        };
+        let decision = self.policy.decide(&ctx);
+        let agent = &mut self.world.agents[i as usize];
+        let req = Request::new(
+            i,
+            agent.created,
+            now,
+            system.deadline,
+            now >= self.world.warmup,
+            decision,
+            factor,
+        );
+        agent.created += 1;
+        self.out.generated += 1;
+        self.out.counted += req.counted as u64;
+        if agent.computing.is_none() {
+            self.start_compute(i, req);
+        } else {
+            agent.compute_queue.push_back(req);
+            if let Some(max) = self.world.max_queue {
+                while agent.compute_queue.len() > max as usize {
+                    let dropped = agent.compute_queue.pop_front().expect("non-empty");
+                    self.out.dropped += 1;
+                    self.recorder.on_drop(&dropped);
+                }
+            }
+        }
+        self.schedule_arrival(i);
+    }
+
+    fn start_compute(&mut self, i: u32, mut req: Request) {
+        let cpu = &self.world.system.agent_cpu;
+        let agent = &mut self.world.agents[i as usize];
+        let f = cpu.freqs.at_or_above(req.decision.freq_agent);
+        let mut delay = SimDuration::ZERO;
+        if f != agent.freq {
+            delay = cpu.switch_latency;
+            req.compute_energy += cpu.switch_energy;
+            agent.freq = f;
+        }
+        let cycles = cpu.cycles(
+            self.world.system.laim.side_params(Side::Agent),
+            req.decision.bits_agent,
+        );
+        req.compute_energy += cpu.energy(cycles, f);
+        self.out.agent_energy += req.compute_energy;
+        req.compute_start = self.now;
+        let end = self.now + delay + SimDuration::from_secs_ceil(cpu.busy_secs(cycles, f));
+        agent.computing = Some(req);
+        self.events.push(end, Event::ComputeDone(i));
+    }
+
+    fn compute_done(&mut self, i: u32) {
+        let agent = &mut self.world.agents[i as usize];
+        let req = agent.computing.take().expect("agent was computing");
+        if agent.transmitting.is_none() {
+            self.start_tx(i, req);
+        } else {
+            agent.tx_queue.push_back(req);
+        }
+        if let Some(next) = self.world.agents[i as usize].compute_queue.pop_front() {
+            self.start_compute(i, next);
+        }
+    }
+
+    fn start_tx(&mut self, i: u32, mut req: Request) {
+        let payload = self.world.system.laim.payload_bits;
+        let agent = &mut self.world.agents[i as usize];
+        let end = agent.link.transmission_end(self.now, payload);
+        req.tx_start = self.now;
+        req.tx_energy = self.world.system.tx_power * (end - self.now);
+        self.out.agent_energy += req.tx_energy;
+        agent.transmitting = Some(req);
+        self.events.push(end, Event::TxDone(i));
+    }
+
+    fn tx_done(&mut self, i: u32) {
+        let agent = &mut self.world.agents[i as usize];
+        let mut req = agent.transmitting.take().expect("agent was transmitting");
+        req.server_arrival = self.now;
+        if let Some(next) = agent.tx_queue.pop_front() {
+            self.start_tx(i, next);
+        }
+        match self.world.workers.iter().position(|w| w.is_none()) {
+            Some(w) => self.start_service(w as u32, req),
+            None => self.world.server_queue.push(req.deadline.0, req),
+        }
+    }
+
+    fn start_service(&mut self, w: u32, mut req: Request) {
+        let cpu = &self.world.system.server_cpu;
+        let f = cpu.freqs.at_or_above(req.decision.freq_server);
+        let cycles = cpu.cycles(
+            self.world.system.laim.side_params(Side::Server),
+            req.decision.bits_server,
+        ) * req.service_factor;
+        req.server_energy = cpu.energy(cycles, f);
+        self.out.server_energy += req.server_energy;
+        req.service_start = self.now;
+        let end = self.now + SimDuration::from_secs_ceil(cpu.busy_secs(cycles, f));
+        let (lo, hi) = (self.now.max(self.world.warmup), end.min(self.world.horizon));
+        if hi > lo {
+            self.out.server_busy = self.out.server_busy + (hi - lo);
+        }
+        self.world.workers[w as usize] = Some(req);
+        self.events.push(end, Event::ServiceDone(w));
+    }
+
+    fn service_done(&mut self, w: u32) {
+        let mut req = self.world.workers[w as usize].take().expect("worker was busy");
+        req.done = self.now;
+        self.out.completed += 1;
+        self.recorder.on_complete(&req);
+        if let Some(next) = self.world.server_queue.pop() {
+            self.start_service(w, next);
+        }
+    }
+}

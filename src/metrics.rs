@@ -1,0 +1,162 @@
+//! Per-run metrics: the engine pushes finished requests to a [`Recorder`];
+//! [`RunMetrics`] streams them into running sums and a latency histogram, so
+//! memory does not grow with the horizon.
+
+use crate::engine::Outcome;
+use crate::model::request::Request;
+use crate::model::System;
+use hdrhistogram::Histogram;
+
+/// Hooks the engine calls; all default to doing nothing.
+pub trait Recorder {
+    /// A request completed.
+    fn on_complete(&mut self, _req: &Request) {}
+    /// A waiting frame was dropped (frame skipping).
+    fn on_drop(&mut self, _req: &Request) {}
+}
+
+/// The recorder that records nothing (benchmarks).
+impl Recorder for () {}
+
+/// An empty latency histogram: 1 ns to 1 h at 3 significant figures
+/// (longer latencies are recorded as 1 h).
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds")
+}
+
+/// Names of the per-run metrics, in column order. Each is a mean over the
+/// counted (post-warm-up) completed requests of one run, except
+/// `server_utilization` (busy fraction of the workers after the warm-up).
+pub const METRICS: [&str; 14] = [
+    "miss_rate",
+    "budget_violation_rate",
+    "infeasible_rate",
+    "latency_mean_s",
+    "agent_energy_mean_j",
+    "server_energy_mean_j",
+    "bits_agent_mean",
+    "bits_server_mean",
+    "freq_agent_mean_ghz",
+    "distortion_upper_mean",
+    "distortion_lower_mean",
+    "server_wait_mean_s",
+    "server_utilization",
+    "drop_rate",
+];
+
+/// Number of per-run metrics.
+pub const N_METRICS: usize = METRICS.len();
+
+/// Streams one run's counted requests into sums.
+#[derive(Debug)]
+pub struct RunMetrics<'a> {
+    system: &'a System,
+    n: u64,
+    dropped: u64,
+    sums: [f64; N_METRICS],
+    latency: Histogram<u64>,
+}
+
+impl<'a> RunMetrics<'a> {
+    /// Empty metrics for a run of `system`.
+    pub fn new(system: &'a System) -> Self {
+        RunMetrics {
+            system,
+            n: 0,
+            dropped: 0,
+            sums: [0.0; N_METRICS],
+            latency: latency_histogram(),
+        }
+    }
+
+    /// The run's summary, given the engine's outcome.
+    pub fn finish(self, seed: u64, outcome: &Outcome, workers: u32, window_s: f64) -> RunSummary {
+        let n = self.n.max(1) as f64;
+        let mut values = self.sums.map(|s| s / n);
+        let counted_total = self.n + self.dropped;
+        values[12] = outcome.server_busy.as_secs() / (workers as f64 * window_s);
+        values[13] = if counted_total == 0 {
+            0.0
+        } else {
+            self.dropped as f64 / counted_total as f64
+        };
+        if self.n == 0 {
+            for v in values.iter_mut().take(12) {
+                *v = f64::NAN;
+            }
+        }
+        RunSummary {
+            seed,
+            completed: self.n,
+            dropped: self.dropped,
+            generated: outcome.generated,
+            requests: outcome.counted,
+            in_flight: outcome.in_flight,
+            events: outcome.events,
+            fingerprint: outcome.fingerprint,
+            values,
+            latency: self.latency,
+        }
+    }
+}
+
+impl Recorder for RunMetrics<'_> {
+    fn on_complete(&mut self, r: &Request) {
+        if !r.counted {
+            return;
+        }
+        let s = self.system;
+        let d = &r.decision;
+        let latency = r.latency();
+        self.n += 1;
+        let row = [
+            (r.done > r.deadline) as u8 as f64,
+            (r.agent_energy().0 > s.energy_budget.0) as u8 as f64,
+            (!d.feasible) as u8 as f64,
+            latency.as_secs(),
+            r.agent_energy().0,
+            r.server_energy.0,
+            d.bits_agent as f64,
+            d.bits_server as f64,
+            s.agent_cpu.freqs.at_or_above(d.freq_agent).ghz(),
+            s.upper.pair(d.bits_agent, d.bits_server),
+            s.lower.pair(d.bits_agent, d.bits_server),
+            r.server_wait().as_secs(),
+        ];
+        for (sum, v) in self.sums.iter_mut().zip(row) {
+            *sum += v;
+        }
+        self.latency.saturating_record(latency.0);
+    }
+
+    fn on_drop(&mut self, r: &Request) {
+        if r.counted {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// What one run contributes to the results.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// The run's seed.
+    pub seed: u64,
+    /// Counted requests completed.
+    pub completed: u64,
+    /// Counted frames dropped.
+    pub dropped: u64,
+    /// All requests created (including warm-up).
+    pub generated: u64,
+    /// Requests created after the warm-up.
+    pub requests: u64,
+    /// Requests in the system at the horizon.
+    pub in_flight: u64,
+    /// Events handled.
+    pub events: u64,
+    /// Hash of the seed's arrivals and channel draws (policy-independent).
+    pub fingerprint: u64,
+    /// Per-run metric values, in [`METRICS`] order.
+    pub values: [f64; N_METRICS],
+    /// Latencies of counted completed requests, ns.
+    pub latency: Histogram<u64>,
+}

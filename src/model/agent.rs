@@ -1,0 +1,167 @@
+//! Embodied agents: request arrivals, deadlines, energy budgets, position.
+//!
+//! Each agent generates inference requests (camera frames) periodically or as a
+//! Poisson process, each with a deadline and an energy budget (SPEC 4.1). Its
+//! compute unit serves its own requests FIFO; an optional `max_queue` drops the
+//! oldest waiting frame (frame skipping). Its distance to the access point
+//! follows a mobility model evaluated analytically at any instant (SPEC 4.4).
+
+use crate::check;
+use crate::model::cpu::CpuConfig;
+use crate::units::{SimDuration, SimTime};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// How an agent generates requests.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum Arrivals {
+    /// One request every `period_s`, from a random phase in `[0, period)`
+    /// drawn per agent, each delayed by a uniform jitter in `[0, jitter_s)`.
+    Periodic {
+        /// Period, s.
+        #[serde(deserialize_with = "check::positive")]
+        period_s: f64,
+        /// Maximum jitter, s (default 0; must be below the period).
+        #[serde(default, deserialize_with = "check::non_negative")]
+        jitter_s: f64,
+    },
+    /// A Poisson process of rate `rate_hz`.
+    Poisson {
+        /// Mean request rate, 1/s.
+        #[serde(deserialize_with = "check::positive")]
+        rate_hz: f64,
+    },
+}
+
+impl Arrivals {
+    /// Mean number of requests per second.
+    pub fn rate_hz(&self) -> f64 {
+        match self {
+            Arrivals::Periodic { period_s, .. } => 1.0 / period_s,
+            Arrivals::Poisson { rate_hz } => *rate_hz,
+        }
+    }
+}
+
+/// Where an agent is.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum Mobility {
+    /// A fixed distance to the access point.
+    Static {
+        /// Distance, m.
+        #[serde(deserialize_with = "check::positive")]
+        distance_m: f64,
+    },
+}
+
+impl Mobility {
+    /// Distance to the access point at time `t`, m.
+    pub fn distance_m(&self, _t: SimTime) -> f64 {
+        match self {
+            Mobility::Static { distance_m } => *distance_m,
+        }
+    }
+
+    /// Time-averaged distance over a run, m (for the static problem).
+    pub fn mean_distance_m(&self) -> f64 {
+        match self {
+            Mobility::Static { distance_m } => *distance_m,
+        }
+    }
+}
+
+/// The agents of a scenario (all alike; each gets its own random streams).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentsConfig {
+    /// Number of agents (default 1).
+    #[serde(deserialize_with = "check::count")]
+    pub count: u32,
+    /// Request arrivals (default periodic, 0.5 s).
+    pub arrivals: Arrivals,
+    /// Deadline after a request's creation, s (default 0.5).
+    #[serde(deserialize_with = "check::positive")]
+    pub deadline_s: f64,
+    /// Agent energy budget per request (compute + transmit), J (default 3).
+    #[serde(deserialize_with = "check::positive")]
+    pub energy_budget_j: f64,
+    /// Longest queue of frames waiting for the compute unit; a new frame beyond
+    /// it drops the oldest waiting one (default: unbounded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_queue: Option<u32>,
+    /// The agent's compute unit (default: the paper's agent preset).
+    pub cpu: CpuConfig,
+    /// Mobility (default static at 30 m).
+    pub mobility: Mobility,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        AgentsConfig {
+            count: 1,
+            arrivals: Arrivals::Periodic {
+                period_s: 0.5,
+                jitter_s: 0.0,
+            },
+            deadline_s: 0.5,
+            energy_budget_j: 3.0,
+            max_queue: None,
+            cpu: CpuConfig::agent_preset(),
+            mobility: Mobility::Static { distance_m: 30.0 },
+        }
+    }
+}
+
+/// One agent's arrival times, drawn from its arrivals stream.
+#[derive(Debug)]
+pub struct ArrivalProcess {
+    law: Arrivals,
+    rng: ChaCha8Rng,
+    /// Index of the next periodic arrival.
+    k: u64,
+    /// Periodic phase.
+    phase: SimDuration,
+    /// Time of the last arrival (Poisson).
+    last: SimTime,
+}
+
+impl ArrivalProcess {
+    /// The arrival process of one agent, drawing from `rng`.
+    pub fn new(law: &Arrivals, mut rng: ChaCha8Rng) -> ArrivalProcess {
+        let phase = match law {
+            Arrivals::Periodic { period_s, .. } => SimDuration::from_secs_round(rng.gen::<f64>() * period_s),
+            Arrivals::Poisson { .. } => SimDuration::ZERO,
+        };
+        ArrivalProcess {
+            law: law.clone(),
+            rng,
+            k: 0,
+            phase,
+            last: SimTime::ZERO,
+        }
+    }
+
+    /// The time of the next request.
+    pub fn next_arrival(&mut self) -> SimTime {
+        match self.law {
+            Arrivals::Periodic { period_s, jitter_s } => {
+                let nominal =
+                    SimTime::ZERO + self.phase + SimDuration::from_secs_round(self.k as f64 * period_s);
+                self.k += 1;
+                let jitter = if jitter_s > 0.0 {
+                    SimDuration::from_secs_round(self.rng.gen::<f64>() * jitter_s)
+                } else {
+                    SimDuration::ZERO
+                };
+                nominal + jitter
+            }
+            Arrivals::Poisson { rate_hz } => {
+                let u: f64 = self.rng.gen();
+                let gap = -(1.0 - u).ln() / rate_hz;
+                self.last = self.last + SimDuration::from_secs_ceil(gap);
+                self.last
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Compute units with DVFS: cycles, time and energy of running part of a model.
+//!
+//! Cycles to run `N` weights at `b` bits: `C = c · N · b` (`c` cycles per
+//! weight-bit). At frequency `f`: time `T = C / f`, energy
+//! `E = κ · C · f² + P_static · T`. Frequencies are a discrete list of DVFS
+//! states or a continuous range; changing state costs a switch latency and
+//! energy (SPEC 4.2).
+
+use crate::check;
+use crate::units::{Hertz, Joules, SimDuration, Watts};
+use serde::{Deserialize, Serialize};
+
+/// A compute unit as written in a scenario (agent or server).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CpuConfig {
+    /// Discrete DVFS states in GHz (default: the preset's states). Give either
+    /// this or `freq_range_ghz`.
+    #[serde(
+        default,
+        deserialize_with = "check::positive_list_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub freqs_ghz: Option<Vec<f64>>,
+    /// Continuous frequency range `(min, max)` in GHz instead of states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freq_range_ghz: Option<(f64, f64)>,
+    /// Effective cycles per weight-bit `c` (may be < 1 for parallel hardware).
+    #[serde(deserialize_with = "check::positive")]
+    pub cycles_per_weight_bit: f64,
+    /// Effective switched capacitance `κ` in J/(cycle·Hz²): dynamic energy `κ·C·f²`.
+    #[serde(deserialize_with = "check::non_negative")]
+    pub kappa: f64,
+    /// Static power while busy, W (default 0).
+    #[serde(default, deserialize_with = "check::non_negative")]
+    pub static_power_w: f64,
+    /// Latency of a change of DVFS state, s (default 0).
+    #[serde(default, deserialize_with = "check::non_negative")]
+    pub switch_latency_s: f64,
+    /// Energy of a change of DVFS state, J (default 0).
+    #[serde(default, deserialize_with = "check::non_negative")]
+    pub switch_energy_j: f64,
+}
+
+impl CpuConfig {
+    /// The paper's embodied agent: states 0.4–2.0 GHz, 0.05 cycles per
+    /// weight-bit, κ = 2e-27 (a mobile SoC running a quantized model).
+    pub fn agent_preset() -> CpuConfig {
+        CpuConfig {
+            freqs_ghz: Some(vec![0.4, 0.8, 1.2, 1.6, 2.0]),
+            freq_range_ghz: None,
+            cycles_per_weight_bit: 0.05,
+            kappa: 2e-27,
+            static_power_w: 0.0,
+            switch_latency_s: 0.0,
+            switch_energy_j: 0.0,
+        }
+    }
+
+    /// The paper's edge server: one 10 GHz state, 0.02 cycles per weight-bit,
+    /// κ = 1e-28 (an accelerator).
+    pub fn server_preset() -> CpuConfig {
+        CpuConfig {
+            freqs_ghz: Some(vec![10.0]),
+            cycles_per_weight_bit: 0.02,
+            kappa: 1e-28,
+            ..CpuConfig::agent_preset()
+        }
+    }
+
+    /// Checks the frequency fields; `Err` carries (field, reason).
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        match (&self.freqs_ghz, self.freq_range_ghz) {
+            (Some(_), Some(_)) => Err((
+                "freq_range_ghz",
+                "give either freqs_ghz (DVFS states) or freq_range_ghz (continuous), not both".into(),
+            )),
+            (None, None) => Err(("freqs_ghz", "give freqs_ghz or freq_range_ghz".into())),
+            (None, Some((lo, hi))) if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi) => Err((
+                "freq_range_ghz",
+                format!("invalid range ({lo}, {hi}): expected 0 < min <= max, finite"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The runtime compute unit. Call after [`CpuConfig::validate`].
+    pub fn build(&self) -> Cpu {
+        let freqs = match (&self.freqs_ghz, self.freq_range_ghz) {
+            (_, Some((lo, hi))) => FreqSet::Continuous {
+                min: Hertz::from_ghz(lo),
+                max: Hertz::from_ghz(hi),
+            },
+            (Some(list), None) => {
+                let mut v: Vec<Hertz> = list.iter().map(|&g| Hertz::from_ghz(g)).collect();
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                v.dedup();
+                FreqSet::Discrete(v)
+            }
+            (None, None) => unreachable!("CpuConfig::build called before validate"),
+        };
+        Cpu {
+            freqs,
+            cycles_per_weight_bit: self.cycles_per_weight_bit,
+            kappa: self.kappa,
+            static_power: Watts(self.static_power_w),
+            switch_latency: SimDuration::from_secs_round(self.switch_latency_s),
+            switch_energy: Joules(self.switch_energy_j),
+        }
+    }
+}
+
+/// The frequencies a compute unit can run at.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FreqSet {
+    /// DVFS states, ascending.
+    Discrete(Vec<Hertz>),
+    /// Any frequency in `[min, max]`.
+    Continuous {
+        /// Lowest frequency.
+        min: Hertz,
+        /// Highest frequency.
+        max: Hertz,
+    },
+}
+
+impl FreqSet {
+    /// The highest frequency.
+    pub fn max(&self) -> Hertz {
+        match self {
+            FreqSet::Discrete(v) => *v.last().expect("validated non-empty"),
+            FreqSet::Continuous { max, .. } => *max,
+        }
+    }
+
+    /// The lowest frequency.
+    pub fn min(&self) -> Hertz {
+        match self {
+            FreqSet::Discrete(v) => v[0],
+            FreqSet::Continuous { min, .. } => *min,
+        }
+    }
+
+    /// The lowest available frequency at or above `f`, or the maximum if `f`
+    /// is above every state.
+    pub fn at_or_above(&self, f: Hertz) -> Hertz {
+        match self {
+            FreqSet::Discrete(v) => v.iter().copied().find(|s| s.0 >= f.0).unwrap_or(self.max()),
+            FreqSet::Continuous { min, max } => Hertz(f.0.clamp(min.0, max.0)),
+        }
+    }
+}
+
+/// A compute unit at run time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cpu {
+    /// Available frequencies.
+    pub freqs: FreqSet,
+    /// Cycles per weight-bit `c`.
+    pub cycles_per_weight_bit: f64,
+    /// Dynamic energy coefficient `κ` (J per cycle per Hz²).
+    pub kappa: f64,
+    /// Static power while busy.
+    pub static_power: Watts,
+    /// Latency of a DVFS state change.
+    pub switch_latency: SimDuration,
+    /// Energy of a DVFS state change.
+    pub switch_energy: Joules,
+}
+
+impl Cpu {
+    /// Cycles to run `weights` weights at `bits` bits: `C = c · N · b`.
+    pub fn cycles(&self, weights: f64, bits: u8) -> f64 {
+        self.cycles_per_weight_bit * weights * bits as f64
+    }
+
+    /// Busy time of `cycles` cycles at `f`, in seconds: `T = C / f`.
+    pub fn busy_secs(&self, cycles: f64, f: Hertz) -> f64 {
+        cycles / f.0
+    }
+
+    /// Energy of `cycles` cycles at `f`: `κ·C·f² + P_static·C/f`.
+    pub fn energy(&self, cycles: f64, f: Hertz) -> Joules {
+        Joules(self.kappa * cycles * f.0 * f.0 + self.static_power.0 * cycles / f.0)
+    }
+}

@@ -1,0 +1,181 @@
+//! The large AI model (LAIM) profile: a chain of blocks split between the agent
+//! and the server, and the output-distortion bounds of a bit-width pair.
+//!
+//! Block `l` has `n_l` weights whose magnitudes follow `Exp(λ_l)` and an output
+//! sensitivity `A_l` (default `1/Σn`, so output distortion reads as a mean
+//! per-weight error). Blocks `0..split` run on the agent at `b_a` bits, the rest
+//! on the server at `b_s` bits. The output distortion is approximated by
+//! `D_out(b_a, b_s) ≈ Σ_l A_l · n_l · d_l(b_side(l))` (SPEC 3.3); replacing
+//! `d_l` by the rate–distortion bounds `D_L`, `D_U` gives the output bounds.
+
+use crate::check;
+use crate::quant::bounds;
+use serde::{Deserialize, Serialize};
+
+/// Smallest supported bit-width (1 sign bit + 1 magnitude bit).
+pub const BITS_MIN: u8 = 2;
+/// Largest supported bit-width.
+pub const BITS_MAX: u8 = 16;
+
+/// One block of the model as written in a scenario or profile.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BlockConfig {
+    /// Block name (for reports).
+    #[serde(default)]
+    pub name: String,
+    /// Number of weights `n_l`.
+    #[serde(deserialize_with = "check::positive")]
+    pub params: f64,
+    /// Rate `λ_l` of the exponential law of weight magnitudes (`E|w| = 1/λ`).
+    #[serde(deserialize_with = "check::positive")]
+    pub lambda: f64,
+    /// Output sensitivity `A_l` (default `1/Σn`).
+    #[serde(
+        default,
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub coef: Option<f64>,
+    /// Kolmogorov–Smirnov distance of `|w|` to `Exp(λ)`, when fitted from a
+    /// model file (informative only).
+    #[serde(
+        default,
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ks: Option<f64>,
+}
+
+/// Which side of the split runs a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The embodied agent (blocks `0..split`).
+    Agent = 0,
+    /// The edge server (blocks `split..`).
+    Server = 1,
+}
+
+/// Which distortion of a bit-width pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// Output upper bound `D_out,U` (from `D_U`).
+    Upper,
+    /// Output lower bound `D_out,L` (from `D_L`).
+    Lower,
+}
+
+/// A validated model profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Laim {
+    /// The blocks in chain order, each with its resolved `A_l`.
+    pub blocks: Vec<Block>,
+    /// Blocks `0..split` run on the agent.
+    pub split: usize,
+    /// Size of the intermediate features sent at the split, bits.
+    pub payload_bits: f64,
+}
+
+/// A block with its sensitivity resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    /// Block name.
+    pub name: String,
+    /// Number of weights.
+    pub params: f64,
+    /// Exponential rate of weight magnitudes.
+    pub lambda: f64,
+    /// Output sensitivity `A_l`.
+    pub coef: f64,
+}
+
+/// Per-side sums `Σ_l A_l n_l D(b, λ_l)` for every bit-width, so a pair's
+/// output distortion is two table look-ups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistortionTable {
+    /// `[side][bits]`, valid for bits in 2..=16.
+    values: [[f64; 17]; 2],
+}
+
+impl DistortionTable {
+    /// The table of side sums of `per_weight(block, bits)` weighted by `A_l n_l`.
+    pub fn from_fn(laim: &Laim, per_weight: impl Fn(usize, &Block, u8) -> f64) -> DistortionTable {
+        let mut values = [[0.0; 17]; 2];
+        for (l, block) in laim.blocks.iter().enumerate() {
+            let side = laim.side_of(l) as usize;
+            for b in BITS_MIN..=BITS_MAX {
+                values[side][b as usize] += block.coef * block.params * per_weight(l, block, b);
+            }
+        }
+        DistortionTable { values }
+    }
+
+    /// The contribution of one side at `bits`.
+    pub fn side(&self, side: Side, bits: u8) -> f64 {
+        self.values[side as usize][bits as usize]
+    }
+
+    /// The output distortion of the pair `(bits_agent, bits_server)`.
+    pub fn pair(&self, bits_agent: u8, bits_server: u8) -> f64 {
+        self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server)
+    }
+}
+
+impl Laim {
+    /// Resolves default sensitivities (`1/Σn`) from block configs.
+    pub fn new(blocks: &[BlockConfig], split: usize, payload_bits: f64) -> Laim {
+        let total: f64 = blocks.iter().map(|b| b.params).sum();
+        let blocks = blocks
+            .iter()
+            .map(|b| Block {
+                name: b.name.clone(),
+                params: b.params,
+                lambda: b.lambda,
+                coef: b.coef.unwrap_or(1.0 / total),
+            })
+            .collect();
+        Laim {
+            blocks,
+            split,
+            payload_bits,
+        }
+    }
+
+    /// The side that runs block `l`.
+    pub fn side_of(&self, l: usize) -> Side {
+        if l < self.split {
+            Side::Agent
+        } else {
+            Side::Server
+        }
+    }
+
+    /// Number of weights on one side.
+    pub fn side_params(&self, side: Side) -> f64 {
+        (0..self.blocks.len())
+            .filter(|&l| self.side_of(l) == side)
+            .map(|l| self.blocks[l].params)
+            .sum()
+    }
+
+    /// `W_side = Σ A_l n_l / λ_l`: the side's output distortion per unit of
+    /// `2^-(b-1)` under the upper bound (the continuous relaxation's weight).
+    pub fn relaxed_weight(&self, side: Side) -> f64 {
+        (0..self.blocks.len())
+            .filter(|&l| self.side_of(l) == side)
+            .map(|l| {
+                let b = &self.blocks[l];
+                b.coef * b.params / b.lambda
+            })
+            .sum()
+    }
+
+    /// The table of output bounds `D_out,U` or `D_out,L` per side and bits.
+    pub fn bound_table(&self, bound: Bound) -> DistortionTable {
+        DistortionTable::from_fn(self, |_, block, b| match bound {
+            Bound::Upper => bounds::upper_bound(b, block.lambda),
+            Bound::Lower => bounds::lower_bound(b, block.lambda),
+        })
+    }
+}

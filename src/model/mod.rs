@@ -1,0 +1,165 @@
+//! What is simulated: agents, their uplinks and compute units, the edge server,
+//! the model split between them, and requests.
+//!
+//! [`System`] is the static part shared by all runs of a scenario point (model
+//! profile, compute units, budgets, distortion tables). [`World`] is one run's
+//! state: random processes of each agent, queues and workers.
+
+pub mod agent;
+pub mod cpu;
+pub mod laim;
+pub mod link;
+pub mod request;
+pub mod server;
+
+use crate::rng::{stream, Purpose, StreamId};
+use crate::units::{Joules, SimDuration, SimTime, Watts};
+use agent::{AgentsConfig, ArrivalProcess};
+use cpu::Cpu;
+use laim::{Bound, DistortionTable, Laim};
+use link::{ChannelConfig, FadingProcess, Link};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use request::Request;
+use server::{ServerConfig, ServiceLaw, WaitingRoom};
+use std::collections::VecDeque;
+
+/// The static system: what every run of a scenario point shares.
+#[derive(Clone, Debug)]
+pub struct System {
+    /// The model and its split.
+    pub laim: Laim,
+    /// The agents' compute unit.
+    pub agent_cpu: Cpu,
+    /// Each server worker's compute unit.
+    pub server_cpu: Cpu,
+    /// Agent transmit power.
+    pub tx_power: Watts,
+    /// Deadline of a request after its creation.
+    pub deadline: SimDuration,
+    /// Agent energy budget per request.
+    pub energy_budget: Joules,
+    /// Number of server workers.
+    pub workers: u32,
+    /// Output upper bound `D_out,U` per side and bits.
+    pub upper: DistortionTable,
+    /// Output lower bound `D_out,L` per side and bits.
+    pub lower: DistortionTable,
+}
+
+impl System {
+    /// The static system of a scenario.
+    pub fn new(laim: Laim, agents: &AgentsConfig, channel: &ChannelConfig, server: &ServerConfig) -> System {
+        System {
+            upper: laim.bound_table(Bound::Upper),
+            lower: laim.bound_table(Bound::Lower),
+            laim,
+            agent_cpu: agents.cpu.build(),
+            server_cpu: server.cpu.build(),
+            tx_power: channel.tx_power(),
+            deadline: SimDuration::from_secs_round(agents.deadline_s),
+            energy_budget: Joules(agents.energy_budget_j),
+            workers: server.workers,
+        }
+    }
+}
+
+/// One agent during a run.
+#[derive(Debug)]
+pub struct Agent {
+    /// Request arrival times.
+    pub arrivals: ArrivalProcess,
+    /// The uplink.
+    pub link: Link,
+    /// Stream of service-time factors of this agent's requests.
+    pub service_rng: ChaCha8Rng,
+    /// Requests waiting for the compute unit, oldest first.
+    pub compute_queue: VecDeque<Request>,
+    /// The request being computed.
+    pub computing: Option<Request>,
+    /// Requests waiting for the radio, oldest first.
+    pub tx_queue: VecDeque<Request>,
+    /// The request being transmitted.
+    pub transmitting: Option<Request>,
+    /// Current DVFS state of the compute unit.
+    pub freq: crate::units::Hertz,
+    /// Requests created so far.
+    pub created: u64,
+}
+
+/// One run's state.
+#[derive(Debug)]
+pub struct World<'a> {
+    /// The static system.
+    pub system: &'a System,
+    /// The agents, indexed by agent id.
+    pub agents: Vec<Agent>,
+    /// Requests waiting for a server worker.
+    pub server_queue: WaitingRoom<Request>,
+    /// Server workers: the request each one serves.
+    pub workers: Vec<Option<Request>>,
+    /// Service-time factor law.
+    pub service: ServiceLaw,
+    /// Frame-skipping limit of an agent's compute queue.
+    pub max_queue: Option<u32>,
+    /// End of the run.
+    pub horizon: SimTime,
+    /// End of the warm-up: requests created earlier are not counted.
+    pub warmup: SimTime,
+}
+
+impl<'a> World<'a> {
+    /// The initial state of the run with seed `seed`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        system: &'a System,
+        agents: &AgentsConfig,
+        channel: &ChannelConfig,
+        server: &ServerConfig,
+        horizon_s: f64,
+        warmup_s: f64,
+        seed: u64,
+    ) -> World<'a> {
+        let agents_vec = (0..agents.count)
+            .map(|i| {
+                let shadow_db = if channel.path_loss.shadowing_db > 0.0 {
+                    let z: f64 =
+                        StandardNormal.sample(&mut stream(seed, StreamId::new(Purpose::Shadowing, i)));
+                    z * channel.path_loss.shadowing_db
+                } else {
+                    0.0
+                };
+                let distance = agents.mobility.distance_m(SimTime::ZERO);
+                let fading = FadingProcess::new(
+                    channel.fading,
+                    channel.rho,
+                    stream(seed, StreamId::new(Purpose::Fading, i)),
+                );
+                Agent {
+                    arrivals: ArrivalProcess::new(
+                        &agents.arrivals,
+                        stream(seed, StreamId::new(Purpose::Arrivals, i)),
+                    ),
+                    link: Link::new(channel, channel.mean_snr(distance, shadow_db), fading),
+                    service_rng: stream(seed, StreamId::new(Purpose::Service, i)),
+                    compute_queue: VecDeque::new(),
+                    computing: None,
+                    tx_queue: VecDeque::new(),
+                    transmitting: None,
+                    freq: system.agent_cpu.freqs.max(),
+                    created: 0,
+                }
+            })
+            .collect();
+        World {
+            system,
+            agents: agents_vec,
+            server_queue: WaitingRoom::new(server.discipline),
+            workers: (0..server.workers).map(|_| None).collect(),
+            service: server.service,
+            max_queue: agents.max_queue,
+            horizon: SimTime::from_secs_round(horizon_s),
+            warmup: SimTime::from_secs_round(warmup_s),
+        }
+    }
+}

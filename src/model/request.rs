@@ -1,0 +1,85 @@
+//! One inference request and the record of its journey.
+
+use crate::policy::Decision;
+use crate::units::{Joules, SimDuration, SimTime};
+
+/// An inference request (one camera frame) from arrival to completion.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Index of the agent that created it.
+    pub agent: u32,
+    /// Sequence number within its agent.
+    pub seq: u64,
+    /// Creation (arrival) time.
+    pub created: SimTime,
+    /// Absolute deadline.
+    pub deadline: SimTime,
+    /// Whether it arrived after the warm-up (and so counts in the metrics).
+    pub counted: bool,
+    /// The policy's decision.
+    pub decision: Decision,
+    /// Random factor (mean 1) of its server service time.
+    pub service_factor: f64,
+    /// Agent compute start, including any DVFS switch.
+    pub compute_start: SimTime,
+    /// Uplink transmission start.
+    pub tx_start: SimTime,
+    /// Arrival at the server queue.
+    pub server_arrival: SimTime,
+    /// Start of service at a server worker.
+    pub service_start: SimTime,
+    /// Completion.
+    pub done: SimTime,
+    /// Agent compute energy (dynamic + static + DVFS switch).
+    pub compute_energy: Joules,
+    /// Uplink transmit energy.
+    pub tx_energy: Joules,
+    /// Server compute energy.
+    pub server_energy: Joules,
+}
+
+impl Request {
+    /// A new request with its decision, before any stage has run.
+    pub fn new(
+        agent: u32,
+        seq: u64,
+        created: SimTime,
+        deadline: SimDuration,
+        counted: bool,
+        decision: Decision,
+        service_factor: f64,
+    ) -> Request {
+        Request {
+            agent,
+            seq,
+            created,
+            deadline: created + deadline,
+            counted,
+            decision,
+            service_factor,
+            compute_start: created,
+            tx_start: created,
+            server_arrival: created,
+            service_start: created,
+            done: created,
+            compute_energy: Joules(0.0),
+            tx_energy: Joules(0.0),
+            server_energy: Joules(0.0),
+        }
+    }
+
+    /// End-to-end latency (completion − creation).
+    pub fn latency(&self) -> SimDuration {
+        self.done - self.created
+    }
+
+    /// Agent energy: compute + transmit.
+    pub fn agent_energy(&self) -> Joules {
+        self.compute_energy + self.tx_energy
+    }
+
+    /// Time spent waiting in the server queue.
+    pub fn server_wait(&self) -> SimDuration {
+        self.service_start - self.server_arrival
+    }
+}

@@ -1,0 +1,166 @@
+//! The edge server: `workers` identical units behind one shared queue.
+//!
+//! The queue discipline is `Fifo` or `Edf` (earliest deadline first). A request
+//! is served at the frequency its decision asked for, clamped to the server's
+//! states; its service time is the model's compute time scaled by a random
+//! factor of mean 1 drawn from the service law (SPEC 4.5).
+
+use crate::check;
+use crate::model::cpu::CpuConfig;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1, StandardNormal};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Order in which waiting requests are served.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Discipline {
+    /// First in, first out.
+    Fifo,
+    /// Earliest deadline first (ties: first in).
+    Edf,
+}
+
+/// Law of the random factor (mean 1) that scales a request's service time.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub enum ServiceLaw {
+    /// Factor 1: service time is the model's compute time.
+    Deterministic,
+    /// Factor ~ Exp(1).
+    Exponential,
+    /// Factor ~ LogNormal(−σ²/2, σ), mean 1 (output lengths of language models vary).
+    LogNormal {
+        /// Standard deviation of the log factor.
+        #[serde(deserialize_with = "check::non_negative")]
+        sigma: f64,
+    },
+}
+
+impl ServiceLaw {
+    /// Draws one factor.
+    pub fn draw(&self, rng: &mut ChaCha8Rng) -> f64 {
+        match *self {
+            ServiceLaw::Deterministic => 1.0,
+            ServiceLaw::Exponential => Exp1.sample(rng),
+            ServiceLaw::LogNormal { sigma } => {
+                let z: f64 = rng.sample(StandardNormal);
+                (sigma * z - 0.5 * sigma * sigma).exp()
+            }
+        }
+    }
+
+    /// Squared coefficient of variation of the factor.
+    pub fn scv(&self) -> f64 {
+        match *self {
+            ServiceLaw::Deterministic => 0.0,
+            ServiceLaw::Exponential => 1.0,
+            ServiceLaw::LogNormal { sigma } => (sigma * sigma).exp() - 1.0,
+        }
+    }
+}
+
+/// The edge server as written in a scenario.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Identical compute units behind the queue (default 4).
+    #[serde(deserialize_with = "check::count")]
+    pub workers: u32,
+    /// Queue discipline (default `Fifo`).
+    pub discipline: Discipline,
+    /// Each unit's compute model (default: the paper's server preset).
+    pub cpu: CpuConfig,
+    /// Service-time factor law (default `Deterministic`).
+    pub service: ServiceLaw,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: 4,
+            discipline: Discipline::Fifo,
+            cpu: CpuConfig::server_preset(),
+            service: ServiceLaw::Deterministic,
+        }
+    }
+}
+
+/// The server's waiting room, ordered by the discipline. Items are
+/// `(deadline_ns, seq, item)`; `seq` breaks ties in arrival order.
+#[derive(Debug)]
+pub struct WaitingRoom<T> {
+    discipline: Discipline,
+    fifo: VecDeque<T>,
+    edf: BinaryHeap<Reverse<(u64, u64, Slot<T>)>>,
+    seq: u64,
+}
+
+/// Wrapper so heap entries compare only on their keys.
+#[derive(Debug)]
+struct Slot<T>(T);
+impl<T> PartialEq for Slot<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl<T> Eq for Slot<T> {}
+impl<T> PartialOrd for Slot<T> {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<T> Ord for Slot<T> {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+impl<T> WaitingRoom<T> {
+    /// An empty waiting room.
+    pub fn new(discipline: Discipline) -> Self {
+        WaitingRoom {
+            discipline,
+            fifo: VecDeque::new(),
+            edf: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
+
+    /// Adds a request with absolute deadline `deadline_ns`.
+    pub fn push(&mut self, deadline_ns: u64, item: T) {
+        match self.discipline {
+            Discipline::Fifo => self.fifo.push_back(item),
+            Discipline::Edf => {
+                self.seq += 1;
+                self.edf.push(Reverse((deadline_ns, self.seq, Slot(item))));
+            }
+        }
+    }
+
+    /// Takes the next request to serve.
+    pub fn pop(&mut self) -> Option<T> {
+        match self.discipline {
+            Discipline::Fifo => self.fifo.pop_front(),
+            Discipline::Edf => self.edf.pop().map(|Reverse((_, _, Slot(t)))| t),
+        }
+    }
+
+    /// Number of waiting requests.
+    pub fn len(&self) -> usize {
+        self.fifo.len() + self.edf.len()
+    }
+
+    /// The waiting requests, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.fifo
+            .iter()
+            .chain(self.edf.iter().map(|Reverse((_, _, Slot(t)))| t))
+    }
+
+    /// Whether no request waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

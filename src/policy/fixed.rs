@@ -1,0 +1,39 @@
+//! `fixed`: given bits (default 16/16) at maximum frequencies.
+
+use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
+use rand_chacha::ChaCha8Rng;
+
+/// Always the same bits, at the highest agent and server frequencies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixed {
+    /// Agent bit-width.
+    pub bits_agent: u8,
+    /// Server bit-width.
+    pub bits_server: u8,
+}
+
+pub(super) fn construct(spec: &PolicySpec) -> Result<NamedFactory, String> {
+    let f = Fixed {
+        bits_agent: spec.bits_agent.unwrap_or(16),
+        bits_server: spec.bits_server.unwrap_or(16),
+    };
+    Ok((format!("fixed_{}_{}", f.bits_agent, f.bits_server), Box::new(f)))
+}
+
+impl PolicyFactory for Fixed {
+    fn build(&self, _rng: ChaCha8Rng) -> Box<dyn Policy> {
+        Box::new(*self)
+    }
+}
+
+impl Policy for Fixed {
+    fn decide(&mut self, ctx: &DecisionContext) -> Decision {
+        Decision {
+            bits_agent: self.bits_agent,
+            bits_server: self.bits_server,
+            freq_agent: ctx.system.agent_cpu.freqs.max(),
+            freq_server: ctx.system.server_cpu.freqs.max(),
+            feasible: true,
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Decision policies: map what an agent knows when a request arrives to a
+//! decision `(b_a, b_s, f_a, f_s)` (SPEC 5).
+//!
+//! A policy has two parts: a [`PolicyFactory`], `Send + Sync` configuration
+//! built once from the scenario, and a [`Policy`], per-run state built by the
+//! factory for each run with the run's own policy random stream (and no other:
+//! a policy cannot disturb the arrivals or channels of a seed). The
+//! [`Registry`] maps the names written in scenario files to factories; users
+//! add a policy by implementing the two traits and registering a name.
+
+mod fixed;
+
+pub use fixed::Fixed;
+
+use crate::model::System;
+use crate::units::{BitsPerSec, Hertz, SimTime};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+
+/// What the server lets agents observe when they decide.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ServerView {
+    /// Requests waiting in the server queue.
+    pub queue_len: usize,
+    /// Workers currently serving.
+    pub busy_workers: u32,
+    /// Total workers.
+    pub workers: u32,
+}
+
+/// Everything a policy may use to decide on one request.
+#[derive(Clone, Copy, Debug)]
+pub struct DecisionContext<'a> {
+    /// Decision time (the request's arrival).
+    pub now: SimTime,
+    /// Index of the deciding agent.
+    pub agent: u32,
+    /// The static system: model profile, compute units, budgets, distortion tables.
+    pub system: &'a System,
+    /// The agent's estimate of its uplink rate at decision time.
+    pub rate: BitsPerSec,
+    /// The observable server state.
+    pub server: ServerView,
+}
+
+/// A policy's decision for one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decision {
+    /// Agent-side bit-width `b_a`.
+    pub bits_agent: u8,
+    /// Server-side bit-width `b_s`.
+    pub bits_server: u8,
+    /// Agent compute frequency `f_a`.
+    pub freq_agent: Hertz,
+    /// Requested server frequency `f_s` (clamped to the server's states).
+    pub freq_server: Hertz,
+    /// False when the policy found no decision meeting the budgets and fell
+    /// back to its best effort.
+    pub feasible: bool,
+}
+
+/// Per-run decision state.
+pub trait Policy {
+    /// Decides on one request.
+    fn decide(&mut self, ctx: &DecisionContext) -> Decision;
+}
+
+/// A policy's configuration; builds per-run state.
+pub trait PolicyFactory: Send + Sync + Debug {
+    /// The per-run policy, handed its own random stream.
+    fn build(&self, rng: ChaCha8Rng) -> Box<dyn Policy>;
+}
+
+/// A policy as written in a scenario: a registered name and its options.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Registered policy name (see [`Registry::names`]).
+    pub name: String,
+    /// Name in result files (default: the name, plus the bits for `fixed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Agent bit-width for policies with given bits.
+    #[serde(
+        default,
+        deserialize_with = "crate::check::bits_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bits_agent: Option<u8>,
+    /// Server bit-width for policies with given bits.
+    #[serde(
+        default,
+        deserialize_with = "crate::check::bits_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bits_server: Option<u8>,
+}
+
+impl PolicySpec {
+    /// The option fields that are set, by name.
+    fn options_set(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.bits_agent.is_some() {
+            v.push("bits_agent");
+        }
+        if self.bits_server.is_some() {
+            v.push("bits_server");
+        }
+        v
+    }
+}
+
+/// A policy's label (its name in result files) and factory.
+pub type NamedFactory = (String, Box<dyn PolicyFactory>);
+
+/// Builds a factory from a spec, or says what is wrong with its options.
+pub type Constructor = fn(&PolicySpec) -> Result<NamedFactory, String>;
+
+#[derive(Debug)]
+struct Entry {
+    name: &'static str,
+    options: &'static [&'static str],
+    build: Constructor,
+}
+
+/// Maps policy names to constructors.
+#[derive(Debug)]
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+impl Default for Registry {
+    /// The built-in policies.
+    fn default() -> Self {
+        let mut r = Registry { entries: Vec::new() };
+        r.register("fixed", &["bits_agent", "bits_server"], fixed::construct);
+        r
+    }
+}
+
+impl Registry {
+    /// Registers a policy under `name`, accepting the listed options.
+    pub fn register(&mut self, name: &'static str, options: &'static [&'static str], build: Constructor) {
+        self.entries.retain(|e| e.name != name);
+        self.entries.push(Entry { name, options, build });
+    }
+
+    /// Registered names, in registration order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.name).collect()
+    }
+
+    /// Builds `(label, factory)` for a spec. Errors name the bad field and list
+    /// what is valid.
+    pub fn build(&self, spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
+        let Some(entry) = self.entries.iter().find(|e| e.name == spec.name) else {
+            return Err((
+                "name",
+                format!(
+                    "unknown policy \"{}\": expected one of {}",
+                    spec.name,
+                    self.names().join(", ")
+                ),
+            ));
+        };
+        for opt in spec.options_set() {
+            if !entry.options.contains(&opt) {
+                return Err((
+                    opt,
+                    format!(
+                        "option `{opt}` does not apply to policy `{}`; its options are: label{}{}",
+                        entry.name,
+                        if entry.options.is_empty() { "" } else { ", " },
+                        entry.options.join(", ")
+                    ),
+                ));
+            }
+        }
+        let (default_label, factory) = (entry.build)(spec).map_err(|m| ("name", m))?;
+        Ok((spec.label.clone().unwrap_or(default_label), factory))
+    }
+}

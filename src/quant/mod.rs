@@ -1,0 +1,2 @@
+//! Quantization and distortion (SPEC 3).
+pub mod bounds;

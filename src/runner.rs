@@ -1,0 +1,117 @@
+//! Monte Carlo: every (policy × seed) run of a scenario, in parallel across
+//! runs, each run single-threaded; results gathered in a fixed order so they
+//! do not depend on the thread count.
+
+use crate::engine;
+use crate::metrics::{RunMetrics, RunSummary};
+use crate::policy::Registry;
+use crate::rng::{stream, Purpose, StreamId};
+use crate::scenario::Scenario;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::io::IsTerminal;
+
+/// All runs of one policy, in seed order.
+#[derive(Debug)]
+pub struct PolicyRuns {
+    /// The policy's label.
+    pub label: String,
+    /// One summary per seed, in seed order.
+    pub runs: Vec<RunSummary>,
+}
+
+/// Configures and runs the Monte Carlo of a scenario.
+#[derive(Debug)]
+pub struct Runner<'s> {
+    scenario: &'s Scenario,
+    registry: Registry,
+    threads: usize,
+    seeds: u32,
+    progress: bool,
+}
+
+impl<'s> Runner<'s> {
+    /// A runner with the scenario's seeds, all cores, no progress bar.
+    pub fn new(scenario: &'s Scenario) -> Self {
+        Runner {
+            scenario,
+            registry: Registry::default(),
+            threads: 0,
+            seeds: scenario.seeds,
+            progress: false,
+        }
+    }
+
+    /// Uses `registry` to build the scenario's policies.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Number of worker threads (0: one per core).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Number of seeds per policy, overriding the scenario's.
+    pub fn seeds(mut self, n: u32) -> Self {
+        self.seeds = n;
+        self
+    }
+
+    /// Shows a progress bar on stderr when it is a terminal.
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// Runs everything. Panics only on a broken invariant (a bug).
+    pub fn run(self) -> Vec<PolicyRuns> {
+        let sc = self.scenario;
+        let factories = sc
+            .policy_factories(&self.registry)
+            .unwrap_or_else(|(i, f, m)| panic!("scenario was validated, yet policies[{i}].{f}: {m}"));
+        let system = sc.system();
+        let seeds: Vec<u64> = (0..self.seeds as u64).map(|i| sc.base_seed + i).collect();
+        let jobs: Vec<(usize, u64)> = (0..factories.len())
+            .flat_map(|p| seeds.iter().map(move |&s| (p, s)))
+            .collect();
+        let bar = if self.progress && std::io::stderr().is_terminal() {
+            let b = ProgressBar::with_draw_target(Some(jobs.len() as u64), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {per_sec}  eta {eta}")
+                    .expect("valid template"),
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        let window_s = sc.horizon_s - sc.warmup_s;
+        let run_one = |&(p, seed): &(usize, u64)| {
+            let mut world = sc.world(&system, seed);
+            let mut policy = factories[p]
+                .1
+                .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
+            let mut metrics = RunMetrics::new(&system);
+            let outcome = engine::run(&mut world, policy.as_mut(), &mut metrics);
+            bar.inc(1);
+            metrics.finish(seed, &outcome, system.workers, window_s)
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .expect("thread pool");
+        let mut summaries = pool
+            .install(|| jobs.par_iter().map(run_one).collect::<Vec<_>>())
+            .into_iter();
+        bar.finish_and_clear();
+        factories
+            .iter()
+            .map(|(label, _)| PolicyRuns {
+                label: label.clone(),
+                runs: summaries.by_ref().take(seeds.len()).collect(),
+            })
+            .collect()
+    }
+}
