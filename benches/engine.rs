@@ -1,1 +1,85 @@
-fn main() {}
+//! Engine benchmarks: the bare event loop (std `BinaryHeap`, as used, against
+//! the `priority-queue` crate), and one full run of `scenarios/paper.ron`.
+
+use coinfer::engine::queue::EventQueue;
+use coinfer::policy::Registry;
+use coinfer::rng::{stream, Purpose, StreamId};
+use coinfer::scenario::Scenario;
+use coinfer::units::SimTime;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use priority_queue::PriorityQueue;
+use std::cmp::Reverse;
+
+/// Events handled per iteration of the bare-loop benchmarks.
+const EVENTS: u64 = 100_000;
+/// Events pending at any time (about one per agent and server worker).
+const PENDING: u64 = 64;
+
+/// A deterministic pseudo-random delay in ns (xorshift), so both queues see
+/// the same schedule.
+fn delay(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    1 + *state % 10_000_000
+}
+
+fn bare_loop(c: &mut Criterion) {
+    let mut g = c.benchmark_group("event_loop");
+    g.throughput(Throughput::Elements(EVENTS));
+    g.bench_function("binary_heap", |b| {
+        b.iter(|| {
+            let mut q = EventQueue::default();
+            let mut s = 1u64;
+            for i in 0..PENDING {
+                q.push(SimTime(delay(&mut s)), i);
+            }
+            for _ in 0..EVENTS {
+                let (t, e) = q.pop().expect("pending");
+                q.push(SimTime(t.0 + delay(&mut s)), e);
+            }
+            q.len()
+        })
+    });
+    g.bench_function("priority_queue_crate", |b| {
+        b.iter(|| {
+            let mut q = PriorityQueue::new();
+            let mut s = 1u64;
+            let mut seq = 0u64;
+            for i in 0..PENDING {
+                seq += 1;
+                q.push(seq, Reverse((delay(&mut s), seq, i)));
+            }
+            for _ in 0..EVENTS {
+                let (_, Reverse((t, _, e))) = q.pop().expect("pending");
+                seq += 1;
+                q.push(seq, Reverse((t + delay(&mut s), seq, e)));
+            }
+            q.len()
+        })
+    });
+    g.finish();
+}
+
+fn paper_run(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/paper.ron");
+    let sc = Scenario::load(path.as_ref()).expect("paper.ron is valid");
+    let system = sc.system();
+    let factories = sc.policy_factories(&Registry::default()).expect("valid");
+    let mut g = c.benchmark_group("paper");
+    g.sample_size(20);
+    g.bench_function("one_run_fixed_8_8", |b| {
+        b.iter_batched(
+            || sc.world(&system, 1),
+            |mut world| {
+                let mut policy = factories[0].1.build(stream(1, StreamId::new(Purpose::Policy, 0)));
+                coinfer::engine::run(&mut world, policy.as_mut(), &mut ()).events
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bare_loop, paper_run);
+criterion_main!(benches);

@@ -1,1 +1,9 @@
+//! The integration test binary: one module per behaviour.
 
+mod channel;
+mod cli;
+mod conservation;
+mod determinism;
+mod queueing;
+mod scenario_errors;
+mod util;
