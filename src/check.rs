@@ -81,3 +81,12 @@ pub fn bits_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error>
         ))),
     }
 }
+
+/// A count ≥ 1 (sizes).
+pub fn count_usize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let v = usize::deserialize(d)?;
+    if v == 0 {
+        return Err(D::Error::custom("invalid value 0: expected a count >= 1"));
+    }
+    Ok(v)
+}

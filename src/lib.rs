@@ -16,7 +16,7 @@
 //! let text = r#"(name: "doc", horizon_s: 2.0, seeds: 2,
 //!               policies: [(name: "fixed", bits_agent: 4, bits_server: 4)])"#;
 //! let sc = Scenario::from_str_with("doc.ron".as_ref(), text, &Registry::default()).unwrap();
-//! let results = Runner::new(&sc).threads(1).run();
+//! let results = Runner::new(&sc).threads(1).run().unwrap();
 //! let rows = coinfer::report::aggregate(&results);
 //! assert_eq!(rows[0].policy, "fixed_4_4");
 //! assert!(rows[0].completed > 0);

@@ -3,6 +3,7 @@
 //! memory does not grow with the horizon.
 
 use crate::engine::Outcome;
+use crate::model::laim::DistortionTable;
 use crate::model::request::Request;
 use crate::model::System;
 use hdrhistogram::Histogram;
@@ -27,7 +28,7 @@ pub fn latency_histogram() -> Histogram<u64> {
 /// Names of the per-run metrics, in column order. Each is a mean over the
 /// counted (post-warm-up) completed requests of one run, except
 /// `server_utilization` (busy fraction of the workers after the warm-up).
-pub const METRICS: [&str; 14] = [
+pub const METRICS: [&str; 16] = [
     "miss_rate",
     "budget_violation_rate",
     "infeasible_rate",
@@ -39,6 +40,8 @@ pub const METRICS: [&str; 14] = [
     "freq_agent_mean_ghz",
     "distortion_upper_mean",
     "distortion_lower_mean",
+    "distortion_approx_mean",
+    "distortion_measured_mean",
     "server_wait_mean_s",
     "server_utilization",
     "drop_rate",
@@ -47,44 +50,51 @@ pub const METRICS: [&str; 14] = [
 /// Number of per-run metrics.
 pub const N_METRICS: usize = METRICS.len();
 
+/// The first `PER_REQUEST` metrics are means over requests; the rest are
+/// run-level (server utilization, drop rate).
+const PER_REQUEST: usize = N_METRICS - 2;
+
 /// Streams one run's counted requests into sums.
 #[derive(Debug)]
 pub struct RunMetrics<'a> {
     system: &'a System,
+    measured: &'a DistortionTable,
     n: u64,
     dropped: u64,
-    sums: [f64; N_METRICS],
+    sums: [f64; PER_REQUEST],
     latency: Histogram<u64>,
 }
 
 impl<'a> RunMetrics<'a> {
-    /// Empty metrics for a run of `system`.
-    pub fn new(system: &'a System) -> Self {
+    /// Empty metrics for a run of `system` whose quantized weights have the
+    /// distortion table `measured`.
+    pub fn new(system: &'a System, measured: &'a DistortionTable) -> Self {
         RunMetrics {
             system,
+            measured,
             n: 0,
             dropped: 0,
-            sums: [0.0; N_METRICS],
+            sums: [0.0; PER_REQUEST],
             latency: latency_histogram(),
         }
     }
 
     /// The run's summary, given the engine's outcome.
     pub fn finish(self, seed: u64, outcome: &Outcome, workers: u32, window_s: f64) -> RunSummary {
-        let n = self.n.max(1) as f64;
-        let mut values = self.sums.map(|s| s / n);
+        let n = self.n as f64;
+        let mut values = [f64::NAN; N_METRICS];
+        if self.n > 0 {
+            for (v, s) in values.iter_mut().zip(&self.sums) {
+                *v = s / n;
+            }
+        }
         let counted_total = self.n + self.dropped;
-        values[12] = outcome.server_busy.as_secs() / (workers as f64 * window_s);
-        values[13] = if counted_total == 0 {
+        values[PER_REQUEST] = outcome.server_busy.as_secs() / (workers as f64 * window_s);
+        values[PER_REQUEST + 1] = if counted_total == 0 {
             0.0
         } else {
             self.dropped as f64 / counted_total as f64
         };
-        if self.n == 0 {
-            for v in values.iter_mut().take(12) {
-                *v = f64::NAN;
-            }
-        }
         RunSummary {
             seed,
             completed: self.n,
@@ -121,6 +131,8 @@ impl Recorder for RunMetrics<'_> {
             s.agent_cpu.freqs.at_or_above(d.freq_agent).ghz(),
             s.upper.pair(d.bits_agent, d.bits_server),
             s.lower.pair(d.bits_agent, d.bits_server),
+            s.approx.pair(d.bits_agent, d.bits_server),
+            self.measured.pair(d.bits_agent, d.bits_server),
             r.server_wait().as_secs(),
         ];
         for (sum, v) in self.sums.iter_mut().zip(row) {

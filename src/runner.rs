@@ -5,6 +5,7 @@
 use crate::engine;
 use crate::metrics::{RunMetrics, RunSummary};
 use crate::policy::Registry;
+use crate::quant::ProfileError;
 use crate::rng::{stream, Purpose, StreamId};
 use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -66,16 +67,23 @@ impl<'s> Runner<'s> {
         self
     }
 
-    /// Runs everything. Panics only on a broken invariant (a bug).
-    pub fn run(self) -> Vec<PolicyRuns> {
+    /// Runs everything. Fails only if the model's weights file cannot be
+    /// read; panics only on a broken invariant (a bug).
+    pub fn run(self) -> Result<Vec<PolicyRuns>, ProfileError> {
         let sc = self.scenario;
         let factories = sc
             .policy_factories(&self.registry)
             .unwrap_or_else(|(i, f, m)| panic!("scenario was validated, yet policies[{i}].{f}: {m}"));
         let system = sc.system();
         let seeds: Vec<u64> = (0..self.seeds as u64).map(|i| sc.base_seed + i).collect();
-        let jobs: Vec<(usize, u64)> = (0..factories.len())
-            .flat_map(|p| seeds.iter().map(move |&s| (p, s)))
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .expect("thread pool");
+        // Measured distortion: once per seed, shared by every policy.
+        let measured = pool.install(|| sc.measured_tables(&system.laim, &seeds))?;
+        let jobs: Vec<(usize, usize)> = (0..factories.len())
+            .flat_map(|p| (0..seeds.len()).map(move |s| (p, s)))
             .collect();
         let bar = if self.progress && std::io::stderr().is_terminal() {
             let b = ProgressBar::with_draw_target(Some(jobs.len() as u64), ProgressDrawTarget::stderr());
@@ -88,30 +96,27 @@ impl<'s> Runner<'s> {
             ProgressBar::hidden()
         };
         let window_s = sc.horizon_s - sc.warmup_s;
-        let run_one = |&(p, seed): &(usize, u64)| {
+        let run_one = |&(p, s): &(usize, usize)| {
+            let seed = seeds[s];
             let mut world = sc.world(&system, seed);
             let mut policy = factories[p]
                 .1
                 .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
-            let mut metrics = RunMetrics::new(&system);
+            let mut metrics = RunMetrics::new(&system, &measured[s]);
             let outcome = engine::run(&mut world, policy.as_mut(), &mut metrics);
             bar.inc(1);
             metrics.finish(seed, &outcome, system.workers, window_s)
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads)
-            .build()
-            .expect("thread pool");
         let mut summaries = pool
             .install(|| jobs.par_iter().map(run_one).collect::<Vec<_>>())
             .into_iter();
         bar.finish_and_clear();
-        factories
+        Ok(factories
             .iter()
             .map(|(label, _)| PolicyRuns {
                 label: label.clone(),
                 runs: summaries.by_ref().take(seeds.len()).collect(),
             })
-            .collect()
+            .collect())
     }
 }

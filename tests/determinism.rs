@@ -17,8 +17,8 @@ const SMALL: &str = r#"(
 #[test]
 fn same_seed_same_run() {
     let sc = scenario(SMALL);
-    let a = Runner::new(&sc).threads(1).run();
-    let b = Runner::new(&sc).threads(2).run();
+    let a = Runner::new(&sc).threads(1).run().unwrap();
+    let b = Runner::new(&sc).threads(2).run().unwrap();
     for (pa, pb) in a.iter().zip(&b) {
         for (ra, rb) in pa.runs.iter().zip(&pb.runs) {
             assert_eq!(ra.values.map(f64::to_bits), rb.values.map(f64::to_bits));
@@ -32,7 +32,7 @@ fn same_seed_same_run() {
 #[test]
 fn policies_see_the_same_arrivals_and_channels() {
     let sc = scenario(SMALL);
-    let both = Runner::new(&sc).run();
+    let both = Runner::new(&sc).run().unwrap();
     // Different policies, same seeds: same fingerprint per seed.
     for (r0, r1) in both[0].runs.iter().zip(&both[1].runs) {
         assert_eq!(r0.fingerprint, r1.fingerprint, "seed {}", r0.seed);
@@ -43,7 +43,7 @@ fn policies_see_the_same_arrivals_and_channels() {
     // Dropping the first policy from the list leaves the second's runs as they were.
     let mut only = sc.clone();
     only.policies.remove(0);
-    let alone = Runner::new(&only).run();
+    let alone = Runner::new(&only).run().unwrap();
     for (ra, rb) in alone[0].runs.iter().zip(&both[1].runs) {
         assert_eq!(ra.fingerprint, rb.fingerprint);
         assert_eq!(ra.values.map(f64::to_bits), rb.values.map(f64::to_bits));

@@ -4,6 +4,8 @@ mod channel;
 mod cli;
 mod conservation;
 mod determinism;
+mod distortion;
+mod quant;
 mod queueing;
 mod scenario_errors;
 mod util;

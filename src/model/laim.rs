@@ -9,7 +9,7 @@
 //! `d_l` by the rate–distortion bounds `D_L`, `D_U` gives the output bounds.
 
 use crate::check;
-use crate::quant::bounds;
+use crate::quant::{self as bounds, Quantizer};
 use serde::{Deserialize, Serialize};
 
 /// Smallest supported bit-width (1 sign bit + 1 magnitude bit).
@@ -169,6 +169,20 @@ impl Laim {
                 b.coef * b.params / b.lambda
             })
             .sum()
+    }
+
+    /// The table of `Σ A_l n_l d_l(b)` where `d_l(b)` is what quantizer `q`
+    /// really achieves on the weights `weights(l)` of block `l`.
+    pub fn quantizer_table(&self, q: &dyn Quantizer, weights: impl Fn(usize) -> Vec<f32>) -> DistortionTable {
+        let mut values = [[0.0; 17]; 2];
+        for (l, block) in self.blocks.iter().enumerate() {
+            let w = weights(l);
+            let side = self.side_of(l) as usize;
+            for b in BITS_MIN..=BITS_MAX {
+                values[side][b as usize] += block.coef * block.params * q.distortion(&w, b);
+            }
+        }
+        DistortionTable { values }
     }
 
     /// The table of output bounds `D_out,U` or `D_out,L` per side and bits.

@@ -12,6 +12,7 @@ pub mod link;
 pub mod request;
 pub mod server;
 
+use crate::quant::{sample_laplace, QuantizerKind};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::units::{Joules, SimDuration, SimTime, Watts};
 use agent::{AgentsConfig, ArrivalProcess};
@@ -21,6 +22,7 @@ use link::{ChannelConfig, FadingProcess, Link};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use request::Request;
+use serde::{Deserialize, Serialize};
 use server::{ServerConfig, ServiceLaw, WaitingRoom};
 use std::collections::VecDeque;
 
@@ -45,14 +47,54 @@ pub struct System {
     pub upper: DistortionTable,
     /// Output lower bound `D_out,L` per side and bits.
     pub lower: DistortionTable,
+    /// Output distortion approximation `Σ A_l n_l d_l(b)` with `d_l` the
+    /// scenario quantizer's distortion on weights drawn from block `l`'s
+    /// exponential law (a fixed reference sample, the same for every seed):
+    /// what a policy can know before it sees the real weights.
+    pub approx: DistortionTable,
+    /// The quantizer applied to the weights.
+    pub quantizer: QuantizerConfig,
 }
+
+/// Which quantizer is applied to the model's weights, and on how many weights
+/// per block its distortion is measured.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuantizerConfig {
+    /// The quantizer (default `Uniform(group_size: None)`, per-tensor scale).
+    pub kind: QuantizerKind,
+    /// Weights per block on which distortion is measured (synthetic draws per
+    /// seed, or an evenly strided sample of the real tensors; default 1e5).
+    #[serde(deserialize_with = "crate::check::count_usize")]
+    pub sample_weights: usize,
+}
+
+impl Default for QuantizerConfig {
+    fn default() -> Self {
+        QuantizerConfig {
+            kind: QuantizerKind::Uniform { group_size: None },
+            sample_weights: 100_000,
+        }
+    }
+}
+
+/// Seed of the reference weight sample behind [`System::approx`].
+const REFERENCE_SEED: u64 = 0x5EED_0FA4;
 
 impl System {
     /// The static system of a scenario.
-    pub fn new(laim: Laim, agents: &AgentsConfig, channel: &ChannelConfig, server: &ServerConfig) -> System {
+    pub fn new(
+        laim: Laim,
+        agents: &AgentsConfig,
+        channel: &ChannelConfig,
+        server: &ServerConfig,
+        quantizer: &QuantizerConfig,
+    ) -> System {
         System {
             upper: laim.bound_table(Bound::Upper),
             lower: laim.bound_table(Bound::Lower),
+            approx: synthetic_table(&laim, quantizer, REFERENCE_SEED),
+            quantizer: quantizer.clone(),
             laim,
             agent_cpu: agents.cpu.build(),
             server_cpu: server.cpu.build(),
@@ -62,6 +104,16 @@ impl System {
             workers: server.workers,
         }
     }
+}
+
+/// The table of `Σ A_l n_l d_l(b)` with `d_l` measured on synthetic
+/// Laplace(λ_l) weights drawn from the `Weights` streams of `seed`.
+pub fn synthetic_table(laim: &Laim, quantizer: &QuantizerConfig, seed: u64) -> DistortionTable {
+    let q = quantizer.kind.build();
+    laim.quantizer_table(q.as_ref(), |l| {
+        let mut rng = stream(seed, StreamId::new(Purpose::Weights, l as u32));
+        sample_laplace(&mut rng, laim.blocks[l].lambda, quantizer.sample_weights)
+    })
 }
 
 /// One agent during a run.

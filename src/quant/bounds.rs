@@ -1,11 +1,47 @@
-//! Rate–distortion bounds per weight for exponential weight magnitudes.
+//! Rate–distortion bounds on the per-weight mean absolute error of a `b`-bit
+//! quantizer for Laplace(λ) weights. The sign bit is free of error, so the
+//! magnitude `|w| ~ Exp(λ)` is coded with rate `R = b - 1` bits.
+//!
+//! * Lower bound (Shannon lower bound form): `D_L(b, λ) = 2^-(b-1) / (2λ)`.
+//! * Upper bound (Verdú, exponential source under absolute error):
+//!   `D_U(b, λ) = min(2^-(b-1), ln 2) / λ`. For every supported `b >= 2`,
+//!   `2^-(b-1) <= 1/2 < ln 2`, so the `ln 2` cap never binds here.
+//!
+//! `κ_Q = measured / D_U` says how close a practical quantizer gets to the
+//! bound (κ_Q <= 1 means it beats the upper bound).
 
-/// Shannon lower bound `D_L(b, λ) = 2^-(b-1) / (2λ)`.
-pub fn lower_bound(bits: u8, lambda: f64) -> f64 {
-    0.5f64.powi(bits as i32 - 1) / (2.0 * lambda)
+use super::{MAX_BITS, MIN_BITS};
+
+fn check(bits: u8, lambda: f64) -> f64 {
+    assert!(
+        (MIN_BITS..=MAX_BITS).contains(&bits),
+        "bit-width {bits} outside {MIN_BITS}..={MAX_BITS}"
+    );
+    assert!(lambda > 0.0, "Laplace rate must be positive, got {lambda}");
+    (-f64::from(bits - 1)).exp2()
 }
 
-/// Verdú's upper bound `D_U(b, λ) = min(2^-(b-1), ln 2) / λ`.
+/// Lower bound `D_L = 2^-(b-1) / (2λ)` on the per-weight mean absolute error.
+///
+/// # Panics
+/// Panics if `bits` is outside `2..=16` or `lambda <= 0`.
+pub fn lower_bound(bits: u8, lambda: f64) -> f64 {
+    check(bits, lambda) / (2.0 * lambda)
+}
+
+/// Upper bound `D_U = min(2^-(b-1), ln 2) / λ` on the per-weight mean absolute
+/// error.
+///
+/// # Panics
+/// Panics if `bits` is outside `2..=16` or `lambda <= 0`.
 pub fn upper_bound(bits: u8, lambda: f64) -> f64 {
-    0.5f64.powi(bits as i32 - 1).min(std::f64::consts::LN_2) / lambda
+    check(bits, lambda).min(std::f64::consts::LN_2) / lambda
+}
+
+/// Quantizer efficiency `κ_Q = measured / D_U(b, λ)`.
+///
+/// # Panics
+/// Panics if `bits` is outside `2..=16` or `lambda <= 0`.
+pub fn kappa_q(measured: f64, bits: u8, lambda: f64) -> f64 {
+    measured / upper_bound(bits, lambda)
 }

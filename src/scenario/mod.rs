@@ -13,11 +13,13 @@ pub use error::ScenarioError;
 
 use crate::check;
 use crate::model::agent::{AgentsConfig, Arrivals};
-use crate::model::laim::{BlockConfig, Laim};
+use crate::model::laim::{BlockConfig, DistortionTable, Laim};
 use crate::model::link::{ChannelConfig, Fading};
 use crate::model::server::ServerConfig;
-use crate::model::{System, World};
+use crate::model::{synthetic_table, QuantizerConfig, System, World};
 use crate::policy::{NamedFactory, PolicySpec, Registry};
+use crate::quant::{load_block_weights, ProfileError};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,12 @@ pub struct ModelConfig {
     /// Size of the features sent at the split, bits (default 32×2560×16).
     #[serde(deserialize_with = "check::non_negative")]
     pub payload_bits: f64,
+    /// A `.safetensors` file whose real tensors give the measured distortion
+    /// (set from a profile's `source`; default: synthetic weights per seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_file: Option<String>,
+    /// Name components that group the file's tensors into blocks (from the profile).
+    pub group_depth: usize,
 }
 
 impl Default for ModelConfig {
@@ -46,6 +54,8 @@ impl Default for ModelConfig {
             profile: None,
             split: 2,
             payload_bits: 32.0 * 2560.0 * 16.0,
+            weights_file: None,
+            group_depth: 1,
         }
     }
 }
@@ -106,6 +116,8 @@ pub struct Scenario {
     pub channel: ChannelConfig,
     /// The edge server.
     pub server: ServerConfig,
+    /// The weight quantizer (default uniform, per-tensor scale).
+    pub quantizer: QuantizerConfig,
     /// Policies to compare (default: `fixed` at 8/8 bits).
     pub policies: Vec<PolicySpec>,
 }
@@ -122,6 +134,7 @@ impl Default for Scenario {
             agents: AgentsConfig::default(),
             channel: ChannelConfig::default(),
             server: ServerConfig::default(),
+            quantizer: QuantizerConfig::default(),
             policies: vec![PolicySpec {
                 name: "fixed".into(),
                 bits_agent: Some(8),
@@ -137,7 +150,7 @@ fn ron_options() -> ron::Options {
 }
 
 /// Parses RON text into `T`, with line, column and field path on error.
-pub(crate) fn parse_ron<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, ScenarioError> {
+pub fn parse_ron<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, ScenarioError> {
     let invalid = |e: ron::error::SpannedError, field: String| ScenarioError::Invalid {
         path: path.to_path_buf(),
         line: e.position.line,
@@ -202,6 +215,11 @@ impl Scenario {
             })?;
             let file: ProfileFile = parse_ron(&ppath, &ptext)?;
             sc.model.blocks = Some(file.blocks);
+            if let Some(source) = file.source {
+                let dir = ppath.parent().unwrap_or(Path::new("."));
+                sc.model.weights_file = Some(dir.join(source).display().to_string());
+                sc.model.group_depth = file.group_depth.unwrap_or(1);
+            }
         }
         let blocks = sc.model.blocks.get_or_insert_with(blip2_blocks);
         if blocks.is_empty() {
@@ -300,7 +318,40 @@ impl Scenario {
 
     /// The static system shared by all runs.
     pub fn system(&self) -> System {
-        System::new(self.laim(), &self.agents, &self.channel, &self.server)
+        System::new(
+            self.laim(),
+            &self.agents,
+            &self.channel,
+            &self.server,
+            &self.quantizer,
+        )
+    }
+
+    /// The measured-distortion table of each seed: the quantizer applied to
+    /// the real tensors of `model.weights_file` (the same for every seed), or
+    /// to synthetic weights drawn from each seed's `Weights` streams.
+    pub fn measured_tables(&self, laim: &Laim, seeds: &[u64]) -> Result<Vec<DistortionTable>, ProfileError> {
+        match &self.model.weights_file {
+            Some(file) => {
+                let path = Path::new(file);
+                let mut weights = Vec::new();
+                for b in &laim.blocks {
+                    weights.push(load_block_weights(
+                        path,
+                        &b.name,
+                        self.model.group_depth,
+                        self.quantizer.sample_weights,
+                    )?);
+                }
+                let q = self.quantizer.kind.build();
+                let table = laim.quantizer_table(q.as_ref(), |l| weights[l].clone());
+                Ok(vec![table; seeds.len()])
+            }
+            None => Ok(seeds
+                .par_iter()
+                .map(|&s| synthetic_table(laim, &self.quantizer, s))
+                .collect()),
+        }
     }
 
     /// The initial state of the run with seed `seed`.
