@@ -28,10 +28,12 @@ pub fn latency_histogram() -> Histogram<u64> {
 /// Names of the per-run metrics, in column order. Each is a mean over the
 /// counted (post-warm-up) completed requests of one run, except
 /// `server_utilization` (busy fraction of the workers after the warm-up).
-pub const METRICS: [&str; 16] = [
+pub const METRICS: [&str; 18] = [
     "miss_rate",
     "budget_violation_rate",
     "infeasible_rate",
+    "rounding_violation_rate",
+    "predicted_vs_measured_latency_error",
     "latency_mean_s",
     "agent_energy_mean_j",
     "server_energy_mean_j",
@@ -123,12 +125,14 @@ impl Recorder for RunMetrics<'_> {
             (r.done > r.deadline) as u8 as f64,
             (r.agent_energy().0 > s.energy_budget.0) as u8 as f64,
             (!d.feasible) as u8 as f64,
+            d.rounding_broke_budget as u8 as f64,
+            (latency.as_secs() - r.predicted_latency_s) / r.predicted_latency_s,
             latency.as_secs(),
             r.agent_energy().0,
             r.server_energy.0,
             d.bits_agent as f64,
             d.bits_server as f64,
-            s.agent_cpu.freqs.at_or_above(d.freq_agent).ghz(),
+            s.agent_cpu.clamp(d.freq_agent).ghz(),
             s.upper.pair(d.bits_agent, d.bits_server),
             s.lower.pair(d.bits_agent, d.bits_server),
             s.approx.pair(d.bits_agent, d.bits_server),

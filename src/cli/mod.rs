@@ -4,6 +4,7 @@
 mod distortion;
 mod profile;
 mod run;
+mod solve;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -41,6 +42,8 @@ enum Command {
         /// Scenario file (RON).
         scenario: PathBuf,
     },
+    /// The paper's one-shot static problem at one channel: each policy's decision.
+    Solve(solve::Args),
     /// Per-weight and output distortion against bit-width: bounds, quantizers,
     /// and the output approximation against forward passes.
     Distortion(distortion::Args),
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
             quiet,
         } => run::run(&scenario, out, seeds, threads, quiet),
         Command::Check { scenario } => run::check(&scenario),
+        Command::Solve(args) => solve::run(args),
         Command::Distortion(args) => distortion::run(args),
         Command::Profile(args) => profile::run(args),
     }

@@ -17,7 +17,7 @@ use crate::metrics::Recorder;
 use crate::model::laim::Side;
 use crate::model::request::Request;
 use crate::model::World;
-use crate::policy::{DecisionContext, Policy, ServerView};
+use crate::policy::{predict, DecisionContext, Policy, ServerView};
 use crate::units::{Joules, SimDuration, SimTime};
 use queue::EventQueue;
 
@@ -71,6 +71,9 @@ pub struct Outcome {
     pub fingerprint: u64,
 }
 
+/// Weight of the newest request in the smoothed server wait.
+const RECENT_WAIT_WEIGHT: f64 = 0.1;
+
 /// Mixes a value into an FNV-1a style hash.
 fn mix(h: u64, v: u64) -> u64 {
     (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
@@ -83,6 +86,8 @@ struct Engine<'w, 'a, 'p, 'r> {
     events: EventQueue<Event>,
     now: SimTime,
     out: Outcome,
+    /// Smoothed server queueing wait, observable by policies.
+    recent_wait_s: f64,
 }
 
 /// Runs one simulation to its horizon and returns its counts and ledgers.
@@ -93,6 +98,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
         recorder,
         events: EventQueue::default(),
         now: SimTime::ZERO,
+        recent_wait_s: 0.0,
         out: Outcome {
             fingerprint: 0xcbf2_9ce4_8422_2325,
             ..Outcome::default()
@@ -152,6 +158,7 @@ impl Engine<'_, '_, '_, '_> {
             queue_len: self.world.server_queue.len(),
             busy_workers: self.world.workers.iter().filter(|w| w.is_some()).count() as u32,
             workers: self.world.workers.len() as u32,
+            recent_wait_s: self.recent_wait_s,
         }
     }
 
@@ -172,8 +179,9 @@ impl Engine<'_, '_, '_, '_> {
             server,
         };
         let decision = self.policy.decide(&ctx);
+        let predicted = predict(&ctx, &decision);
         let agent = &mut self.world.agents[i as usize];
-        let req = Request::new(
+        let mut req = Request::new(
             i,
             agent.created,
             now,
@@ -182,6 +190,8 @@ impl Engine<'_, '_, '_, '_> {
             decision,
             factor,
         );
+        req.predicted_latency_s = predicted.total_time_s;
+        req.predicted_agent_energy_j = predicted.agent_energy_j;
         agent.created += 1;
         self.out.generated += 1;
         self.out.counted += req.counted as u64;
@@ -203,7 +213,7 @@ impl Engine<'_, '_, '_, '_> {
     fn start_compute(&mut self, i: u32, mut req: Request) {
         let cpu = &self.world.system.agent_cpu;
         let agent = &mut self.world.agents[i as usize];
-        let f = cpu.freqs.at_or_above(req.decision.freq_agent);
+        let f = cpu.clamp(req.decision.freq_agent);
         let mut delay = SimDuration::ZERO;
         if f != agent.freq {
             delay = cpu.switch_latency;
@@ -261,7 +271,7 @@ impl Engine<'_, '_, '_, '_> {
 
     fn start_service(&mut self, w: u32, mut req: Request) {
         let cpu = &self.world.system.server_cpu;
-        let f = cpu.freqs.at_or_above(req.decision.freq_server);
+        let f = cpu.clamp(req.decision.freq_server);
         let cycles = cpu.cycles(
             self.world.system.laim.side_params(Side::Server),
             req.decision.bits_server,
@@ -269,6 +279,7 @@ impl Engine<'_, '_, '_, '_> {
         req.server_energy = cpu.energy(cycles, f);
         self.out.server_energy += req.server_energy;
         req.service_start = self.now;
+        self.recent_wait_s += RECENT_WAIT_WEIGHT * (req.server_wait().as_secs() - self.recent_wait_s);
         let end = self.now + SimDuration::from_secs_ceil(cpu.busy_secs(cycles, f));
         let (lo, hi) = (self.now.max(self.world.warmup), end.min(self.world.horizon));
         if hi > lo {

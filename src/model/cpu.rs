@@ -88,12 +88,12 @@ impl CpuConfig {
     pub fn build(&self) -> Cpu {
         let freqs = match (&self.freqs_ghz, self.freq_range_ghz) {
             (_, Some((lo, hi))) => FreqSet::Continuous {
-                min: Hertz::from_ghz(lo),
-                max: Hertz::from_ghz(hi),
+                min: lo * 1e9,
+                max: hi * 1e9,
             },
             (Some(list), None) => {
-                let mut v: Vec<Hertz> = list.iter().map(|&g| Hertz::from_ghz(g)).collect();
-                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let mut v: Vec<f64> = list.iter().map(|&g| g * 1e9).collect();
+                v.sort_by(f64::total_cmp);
                 v.dedup();
                 FreqSet::Discrete(v)
             }
@@ -110,43 +110,46 @@ impl CpuConfig {
     }
 }
 
-/// The frequencies a compute unit can run at.
-#[derive(Clone, Debug, PartialEq)]
+/// Clock frequencies a side may run at, in Hz.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FreqSet {
-    /// DVFS states, ascending.
-    Discrete(Vec<Hertz>),
-    /// Any frequency in `[min, max]`.
+    /// Discrete DVFS states, strictly ascending.
+    Discrete(Vec<f64>),
+    /// Any frequency in the closed range `[min, max]`.
     Continuous {
-        /// Lowest frequency.
-        min: Hertz,
-        /// Highest frequency.
-        max: Hertz,
+        /// Lowest frequency (Hz).
+        min: f64,
+        /// Highest frequency (Hz).
+        max: f64,
     },
 }
 
 impl FreqSet {
-    /// The highest frequency.
-    pub fn max(&self) -> Hertz {
+    /// Highest available frequency.
+    pub fn max(&self) -> f64 {
         match self {
-            FreqSet::Discrete(v) => *v.last().expect("validated non-empty"),
+            FreqSet::Discrete(states) => states[states.len() - 1],
             FreqSet::Continuous { max, .. } => *max,
         }
     }
 
-    /// The lowest frequency.
-    pub fn min(&self) -> Hertz {
+    /// Lowest available frequency.
+    pub fn min(&self) -> f64 {
         match self {
-            FreqSet::Discrete(v) => v[0],
+            FreqSet::Discrete(states) => states[0],
             FreqSet::Continuous { min, .. } => *min,
         }
     }
 
-    /// The lowest available frequency at or above `f`, or the maximum if `f`
-    /// is above every state.
-    pub fn at_or_above(&self, f: Hertz) -> Hertz {
+    /// Lowest available frequency `≥ f`, or the maximum when `f` exceeds it.
+    pub fn at_or_above(&self, f: f64) -> f64 {
         match self {
-            FreqSet::Discrete(v) => v.iter().copied().find(|s| s.0 >= f.0).unwrap_or(self.max()),
-            FreqSet::Continuous { min, max } => Hertz(f.0.clamp(min.0, max.0)),
+            FreqSet::Discrete(states) => states
+                .iter()
+                .copied()
+                .find(|&s| s >= f)
+                .unwrap_or(states[states.len() - 1]),
+            FreqSet::Continuous { min, max } => f.clamp(*min, *max),
         }
     }
 }
@@ -154,7 +157,7 @@ impl FreqSet {
 /// A compute unit at run time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cpu {
-    /// Available frequencies.
+    /// Available frequencies (Hz).
     pub freqs: FreqSet,
     /// Cycles per weight-bit `c`.
     pub cycles_per_weight_bit: f64,
@@ -177,6 +180,17 @@ impl Cpu {
     /// Busy time of `cycles` cycles at `f`, in seconds: `T = C / f`.
     pub fn busy_secs(&self, cycles: f64, f: Hertz) -> f64 {
         cycles / f.0
+    }
+
+    /// The highest frequency.
+    pub fn max_freq(&self) -> Hertz {
+        Hertz(self.freqs.max())
+    }
+
+    /// The frequency the unit really runs at when `f` is asked for: the lowest
+    /// state at or above it (the highest if none), or `f` clamped to the range.
+    pub fn clamp(&self, f: Hertz) -> Hertz {
+        Hertz(self.freqs.at_or_above(f.0))
     }
 
     /// Energy of `cycles` cycles at `f`: `κ·C·f² + P_static·C/f`.

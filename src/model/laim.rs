@@ -9,7 +9,8 @@
 //! `d_l` by the rate–distortion bounds `D_L`, `D_U` gives the output bounds.
 
 use crate::check;
-use crate::quant::{self as bounds, Quantizer};
+use crate::policy::solver::{self, Layer, SideTables};
+use crate::quant::Quantizer;
 use serde::{Deserialize, Serialize};
 
 /// Smallest supported bit-width (1 sign bit + 1 magnitude bit).
@@ -56,16 +57,6 @@ pub enum Side {
     Server = 1,
 }
 
-/// Which distortion of a bit-width pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Bound {
-    /// Output upper bound `D_out,U` (from `D_U`).
-    Upper,
-    /// Output lower bound `D_out,L` (from `D_L`).
-    Lower,
-}
-
 /// A validated model profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Laim {
@@ -99,16 +90,11 @@ pub struct DistortionTable {
 }
 
 impl DistortionTable {
-    /// The table of side sums of `per_weight(block, bits)` weighted by `A_l n_l`.
-    pub fn from_fn(laim: &Laim, per_weight: impl Fn(usize, &Block, u8) -> f64) -> DistortionTable {
-        let mut values = [[0.0; 17]; 2];
-        for (l, block) in laim.blocks.iter().enumerate() {
-            let side = laim.side_of(l) as usize;
-            for b in BITS_MIN..=BITS_MAX {
-                values[side][b as usize] += block.coef * block.params * per_weight(l, block, b);
-            }
+    /// The table of the two sides' per-bit sums.
+    pub fn from_sides(agent: [f64; 17], server: [f64; 17]) -> DistortionTable {
+        DistortionTable {
+            values: [agent, server],
         }
-        DistortionTable { values }
     }
 
     /// The contribution of one side at `bits`.
@@ -159,16 +145,28 @@ impl Laim {
             .sum()
     }
 
-    /// `W_side = Σ A_l n_l / λ_l`: the side's output distortion per unit of
-    /// `2^-(b-1)` under the upper bound (the continuous relaxation's weight).
-    pub fn relaxed_weight(&self, side: Side) -> f64 {
+    /// The blocks of one side as the solver's layers (`A_l`, `n_l`, `λ_l`).
+    pub fn layers(&self, side: Side) -> Vec<Layer> {
         (0..self.blocks.len())
             .filter(|&l| self.side_of(l) == side)
-            .map(|l| {
-                let b = &self.blocks[l];
-                b.coef * b.params / b.lambda
+            .map(|l| Layer {
+                importance: self.blocks[l].coef,
+                weights: self.blocks[l].params,
+                lambda: self.blocks[l].lambda,
             })
-            .sum()
+            .collect()
+    }
+
+    /// Each side's tables of the output bound `bound` (`Σ A_l n_l D(b, λ_l)`),
+    /// the gap `D_out,U − D_out,L`, and the relaxed weight `Σ A_l n_l / λ_l`.
+    pub fn side_tables(&self, bound: solver::Bound) -> [SideTables; 2] {
+        [Side::Agent, Side::Server].map(|side| solver::side_tables(&self.layers(side), bound))
+    }
+
+    /// The table of output bounds `D_out,U` or `D_out,L` per side and bits.
+    pub fn bound_table(&self, bound: solver::Bound) -> DistortionTable {
+        let [a, s] = self.side_tables(bound);
+        DistortionTable::from_sides(a.distortion, s.distortion)
     }
 
     /// The table of `Σ A_l n_l d_l(b)` where `d_l(b)` is what quantizer `q`
@@ -183,13 +181,5 @@ impl Laim {
             }
         }
         DistortionTable { values }
-    }
-
-    /// The table of output bounds `D_out,U` or `D_out,L` per side and bits.
-    pub fn bound_table(&self, bound: Bound) -> DistortionTable {
-        DistortionTable::from_fn(self, |_, block, b| match bound {
-            Bound::Upper => bounds::upper_bound(b, block.lambda),
-            Bound::Lower => bounds::lower_bound(b, block.lambda),
-        })
     }
 }

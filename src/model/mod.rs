@@ -12,12 +12,13 @@ pub mod link;
 pub mod request;
 pub mod server;
 
+use crate::policy::solver::{Bound, SideTables};
 use crate::quant::{sample_laplace, QuantizerKind};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::units::{Joules, SimDuration, SimTime, Watts};
 use agent::{AgentsConfig, ArrivalProcess};
 use cpu::Cpu;
-use laim::{Bound, DistortionTable, Laim};
+use laim::{DistortionTable, Laim};
 use link::{ChannelConfig, FadingProcess, Link};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -43,8 +44,14 @@ pub struct System {
     pub energy_budget: Joules,
     /// Number of server workers.
     pub workers: u32,
+    /// Mean request rate offered to the server by all agents, 1/s.
+    pub request_rate_hz: f64,
+    /// Squared coefficient of variation of the service-time factor.
+    pub service_scv: f64,
     /// Output upper bound `D_out,U` per side and bits.
     pub upper: DistortionTable,
+    /// Solver tables of the upper and lower bounds, `[bound][side]`.
+    pub bound_tables: [[SideTables; 2]; 2],
     /// Output lower bound `D_out,L` per side and bits.
     pub lower: DistortionTable,
     /// Output distortion approximation `Σ A_l n_l d_l(b)` with `d_l` the
@@ -93,6 +100,7 @@ impl System {
         System {
             upper: laim.bound_table(Bound::Upper),
             lower: laim.bound_table(Bound::Lower),
+            bound_tables: [laim.side_tables(Bound::Upper), laim.side_tables(Bound::Lower)],
             approx: synthetic_table(&laim, quantizer, REFERENCE_SEED),
             quantizer: quantizer.clone(),
             laim,
@@ -102,6 +110,8 @@ impl System {
             deadline: SimDuration::from_secs_round(agents.deadline_s),
             energy_budget: Joules(agents.energy_budget_j),
             workers: server.workers,
+            request_rate_hz: agents.count as f64 * agents.arrivals.rate_hz(),
+            service_scv: server.service.scv(),
         }
     }
 }
@@ -198,7 +208,7 @@ impl<'a> World<'a> {
                     computing: None,
                     tx_queue: VecDeque::new(),
                     transmitting: None,
-                    freq: system.agent_cpu.freqs.max(),
+                    freq: system.agent_cpu.max_freq(),
                     created: 0,
                 }
             })

@@ -20,6 +20,10 @@ pub struct Request {
     pub decision: Decision,
     /// Random factor (mean 1) of its server service time.
     pub service_factor: f64,
+    /// Latency the static model predicted for the decision (no queueing), s.
+    pub predicted_latency_s: f64,
+    /// Agent energy the static model predicted for the decision, J.
+    pub predicted_agent_energy_j: f64,
     /// Agent compute start, including any DVFS switch.
     pub compute_start: SimTime,
     /// Uplink transmission start.
@@ -57,6 +61,8 @@ impl Request {
             counted,
             decision,
             service_factor,
+            predicted_latency_s: f64::NAN,
+            predicted_agent_energy_j: f64::NAN,
             compute_start: created,
             tx_start: created,
             server_arrival: created,

@@ -1,6 +1,6 @@
 //! `fixed`: given bits (default 16/16) at maximum frequencies.
 
-use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
+use super::{predict, Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
 use rand_chacha::ChaCha8Rng;
 
 /// Always the same bits, at the highest agent and server frequencies.
@@ -12,7 +12,7 @@ pub struct Fixed {
     pub bits_server: u8,
 }
 
-pub(super) fn construct(spec: &PolicySpec) -> Result<NamedFactory, String> {
+pub(super) fn construct(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
     let f = Fixed {
         bits_agent: spec.bits_agent.unwrap_or(16),
         bits_server: spec.bits_server.unwrap_or(16),
@@ -27,13 +27,17 @@ impl PolicyFactory for Fixed {
 }
 
 impl Policy for Fixed {
+    /// Feasible when the static model predicts the deadline and budget met.
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
-        Decision {
+        let mut d = Decision {
             bits_agent: self.bits_agent,
             bits_server: self.bits_server,
-            freq_agent: ctx.system.agent_cpu.freqs.max(),
-            freq_server: ctx.system.server_cpu.freqs.max(),
+            freq_agent: ctx.system.agent_cpu.max_freq(),
+            freq_server: ctx.system.server_cpu.max_freq(),
             feasible: true,
-        }
+            rounding_broke_budget: false,
+        };
+        d.feasible = predict(ctx, &d).feasible();
+        d
     }
 }

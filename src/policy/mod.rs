@@ -9,8 +9,13 @@
 //! add a policy by implementing the two traits and registering a name.
 
 mod fixed;
+mod optimizers;
+mod problem;
+pub mod solver;
 
 pub use fixed::Fixed;
+pub use optimizers::{mgc_wait, Exhaustive, MaxFreqBits, MinEnergy, PaperJoint, QueueAware, RandomFeasible};
+pub use problem::{predict, problem, Objective, Options};
 
 use crate::model::System;
 use crate::units::{BitsPerSec, Hertz, SimTime};
@@ -27,6 +32,9 @@ pub struct ServerView {
     pub busy_workers: u32,
     /// Total workers.
     pub workers: u32,
+    /// Exponentially smoothed server queueing wait of recently served
+    /// requests (weight 0.1 per request), s.
+    pub recent_wait_s: f64,
 }
 
 /// Everything a policy may use to decide on one request.
@@ -58,6 +66,9 @@ pub struct Decision {
     /// False when the policy found no decision meeting the budgets and fell
     /// back to its best effort.
     pub feasible: bool,
+    /// True when rounding a relaxed solution broke the deadline or budget
+    /// that the relaxed solution met (`paper_joint`).
+    pub rounding_broke_budget: bool,
 }
 
 /// Per-run decision state.
@@ -95,6 +106,30 @@ pub struct PolicySpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub bits_server: Option<u8>,
+    /// What optimising policies minimise (default `upper`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<Objective>,
+    /// Cap on the bound gap `D_out,U − D_out,L` (default: none).
+    #[serde(
+        default,
+        deserialize_with = "crate::check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub gap_max: Option<f64>,
+    /// Smallest bit-width an optimising policy may choose (default 2).
+    #[serde(
+        default,
+        deserialize_with = "crate::check::bits_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bits_min: Option<u8>,
+    /// Largest bit-width an optimising policy may choose (default 16).
+    #[serde(
+        default,
+        deserialize_with = "crate::check::bits_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bits_max: Option<u8>,
 }
 
 impl PolicySpec {
@@ -107,15 +142,48 @@ impl PolicySpec {
         if self.bits_server.is_some() {
             v.push("bits_server");
         }
+        if self.objective.is_some() {
+            v.push("objective");
+        }
+        if self.gap_max.is_some() {
+            v.push("gap_max");
+        }
+        if self.bits_min.is_some() {
+            v.push("bits_min");
+        }
+        if self.bits_max.is_some() {
+            v.push("bits_max");
+        }
         v
+    }
+
+    /// The optimising options, defaults filled in.
+    pub fn options(&self) -> Result<Options, (&'static str, String)> {
+        let d = Options::default();
+        let o = Options {
+            objective: self.objective.unwrap_or(d.objective),
+            gap_max: self.gap_max,
+            bits_min: self.bits_min.unwrap_or(d.bits_min),
+            bits_max: self.bits_max.unwrap_or(d.bits_max),
+        };
+        if o.bits_min > o.bits_max {
+            return Err((
+                "bits_min",
+                format!(
+                    "bits_min = {} is above bits_max = {}: expected bits_min <= bits_max",
+                    o.bits_min, o.bits_max
+                ),
+            ));
+        }
+        Ok(o)
     }
 }
 
 /// A policy's label (its name in result files) and factory.
 pub type NamedFactory = (String, Box<dyn PolicyFactory>);
 
-/// Builds a factory from a spec, or says what is wrong with its options.
-pub type Constructor = fn(&PolicySpec) -> Result<NamedFactory, String>;
+/// Builds a factory from a spec, or names the bad option and says what is wrong.
+pub type Constructor = fn(&PolicySpec) -> Result<NamedFactory, (&'static str, String)>;
 
 #[derive(Debug)]
 struct Entry {
@@ -134,7 +202,18 @@ impl Default for Registry {
     /// The built-in policies.
     fn default() -> Self {
         let mut r = Registry { entries: Vec::new() };
+        const OPT: &[&str] = &["objective", "gap_max", "bits_min", "bits_max"];
         r.register("fixed", &["bits_agent", "bits_server"], fixed::construct);
+        r.register("max_freq_bits", OPT, optimizers::max_freq_bits);
+        r.register(
+            "min_energy",
+            &["bits_agent", "bits_server"],
+            optimizers::min_energy,
+        );
+        r.register("paper_joint", OPT, optimizers::paper_joint);
+        r.register("exhaustive", OPT, optimizers::exhaustive);
+        r.register("queue_aware", OPT, optimizers::queue_aware);
+        r.register("random", OPT, optimizers::random);
         r
     }
 }
@@ -177,7 +256,7 @@ impl Registry {
                 ));
             }
         }
-        let (default_label, factory) = (entry.build)(spec).map_err(|m| ("name", m))?;
+        let (default_label, factory) = (entry.build)(spec)?;
         Ok((spec.label.clone().unwrap_or(default_label), factory))
     }
 }

@@ -276,6 +276,18 @@ impl Scenario {
         }
         sc.policy_factories(registry)
             .map_err(|(i, field, msg)| fail(&format!("policies[{i}].{field}"), msg))?;
+        let blocks = sc.model.blocks.as_deref().unwrap_or_default().len();
+        if sc.model.split == 0 || sc.model.split == blocks {
+            if let Some(i) = sc.policies.iter().position(|p| p.name != "fixed") {
+                return Err(fail(
+                    &format!("policies[{i}].name"),
+                    format!(
+                        "policy `{}` chooses bits on both sides, but model.split = {} leaves one side without blocks: expected 0 < split < {blocks}, or only `fixed` policies",
+                        sc.policies[i].name, sc.model.split
+                    ),
+                ));
+            }
+        }
         Ok(sc)
     }
 

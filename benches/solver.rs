@@ -1,0 +1,53 @@
+//! Criterion benchmark of one decision with BLIP-2-like numbers: 5 agent and
+//! 4 server DVFS states, bits 2..=16, `D_U` tables.
+
+use coinfer::policy::solver::{
+    exhaustive, paper_joint, side_tables, Bound, FreqSet, Layer, Problem, Side, SideTables,
+};
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
+fn side(weights: f64, c: f64, kappa: f64, ghz: &[f64], tables: SideTables) -> Side {
+    Side {
+        weights,
+        cycles_per_weight_bit: c,
+        kappa,
+        static_power_w: 0.0,
+        freqs: FreqSet::Discrete(ghz.iter().map(|g| g * 1e9).collect()),
+        distortion: tables.distortion,
+        gap: tables.gap,
+        relaxed_weight: tables.relaxed_weight,
+    }
+}
+
+fn blip2() -> Problem {
+    let importance = 1.0 / (1.0e9 + 1.07e8 + 2.65e9);
+    let layer = |weights, lambda| Layer {
+        importance,
+        weights,
+        lambda,
+    };
+    let agent = side_tables(&[layer(1.0e9, 50.0), layer(1.07e8, 40.0)], Bound::Upper);
+    let server = side_tables(&[layer(2.65e9, 45.0)], Bound::Upper);
+    Problem {
+        agent: side(1.107e9, 0.05, 2e-27, &[0.4, 0.8, 1.2, 1.6, 2.0], agent),
+        server: side(2.65e9, 0.02, 1e-28, &[2.5, 5.0, 7.5, 10.0], server),
+        tx_time_s: 0.0075,
+        tx_energy_j: 0.0015,
+        server_wait_s: 0.0,
+        deadline_s: 0.5,
+        energy_budget_j: 3.0,
+        bits_min: 2,
+        bits_max: 16,
+        gap_max: None,
+        relaxed_scale: Bound::Upper.scale(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let p = blip2();
+    c.bench_function("paper_joint", |b| b.iter(|| paper_joint(black_box(&p))));
+    c.bench_function("exhaustive", |b| b.iter(|| exhaustive(black_box(&p))));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

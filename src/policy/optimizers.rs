@@ -1,0 +1,233 @@
+//! The optimising policies (SPEC 5): each builds the request's decision
+//! problem from its context and hands it to a solver. When no decision is
+//! feasible they return the best effort (lowest bits, highest frequencies)
+//! marked infeasible.
+//!
+//! | name | solver |
+//! | --- | --- |
+//! | `max_freq_bits` | maximum frequencies, best bits meeting both budgets |
+//! | `min_energy` | given bits, the lowest-energy frequencies meeting the deadline |
+//! | `paper_joint` | continuous relaxation, bits rounded to nearest, frequencies up |
+//! | `exhaustive` | exact integer optimum |
+//! | `queue_aware` | exact optimum with the predicted M/G/c server wait of each server bit-width |
+//! | `random` | uniform over feasible decisions, from the policy's own stream |
+
+use super::problem::{problem, Options};
+use super::solver::{self, best_effort, Choice};
+use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
+use rand_chacha::ChaCha8Rng;
+
+/// The decision from an optional solver choice, falling back to best effort.
+fn or_best_effort(choice: Option<Choice>, p: &solver::Problem) -> Decision {
+    match choice {
+        Some(c) => Decision::from_choice(&c, true),
+        None => Decision::from_choice(&best_effort(p), false),
+    }
+}
+
+/// Label suffix for non-default options, e.g. `exhaustive[lower,gap<=0.01]`.
+fn label(name: &str, o: &Options) -> String {
+    let mut parts = Vec::new();
+    if o.objective != Default::default() {
+        parts.push(format!("{:?}", o.objective).to_lowercase());
+    }
+    if let Some(g) = o.gap_max {
+        parts.push(format!("gap<={g}"));
+    }
+    if (o.bits_min, o.bits_max) != (2, 16) {
+        parts.push(format!("bits{}-{}", o.bits_min, o.bits_max));
+    }
+    if parts.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}[{}]", parts.join(","))
+    }
+}
+
+macro_rules! optimizer {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $ctor:ident, |$self:ident, $ctx:ident, $p:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $ty {
+            /// Objective, gap cap and bits range.
+            pub options: Options,
+        }
+
+        pub(super) fn $ctor(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
+            let options = spec.options()?;
+            Ok((label($name, &options), Box::new($ty { options })))
+        }
+
+        impl PolicyFactory for $ty {
+            fn build(&self, _rng: ChaCha8Rng) -> Box<dyn Policy> {
+                Box::new(*self)
+            }
+        }
+
+        impl Policy for $ty {
+            fn decide(&mut self, ctx: &DecisionContext) -> Decision {
+                let ($self, $ctx) = (&*self, ctx);
+                let $p = problem($ctx, &$self.options, 0.0);
+                $body
+            }
+        }
+    };
+}
+
+optimizer!(
+    /// Maximum frequencies; the best bits that meet both budgets there.
+    MaxFreqBits, "max_freq_bits", max_freq_bits, |s, ctx, p| or_best_effort(solver::max_freq_bits(&p), &p)
+);
+
+optimizer!(
+    /// The paper's joint design: the continuous relaxation solved exactly,
+    /// bits rounded to nearest and frequencies up to the next state.
+    PaperJoint, "paper_joint", paper_joint, |s, ctx, p| {
+        let r = solver::paper_joint(&p);
+        Decision {
+            rounding_broke_budget: r.rounding_broke_budget,
+            ..Decision::from_choice(&r.choice, r.relaxed.is_some())
+        }
+    }
+);
+
+optimizer!(
+    /// The exact integer optimum over all bit and frequency states.
+    Exhaustive, "exhaustive", exhaustive, |s, ctx, p| or_best_effort(solver::exhaustive(&p), &p)
+);
+
+optimizer!(
+    /// `exhaustive` with the predicted server wait of each server bit-width
+    /// taken off the delay budget (beyond the paper): the wait is the M/G/c
+    /// approximation (Erlang C scaled by `(1 + c_s²)/2`) at the offered
+    /// request rate, as if every request used that bit-width.
+    QueueAware, "queue_aware", queue_aware, |s, ctx, p| {
+        let sys = ctx.system;
+        let mut best: Option<(f64, u32, Choice)> = None;
+        for bs in p.bits_min..=p.bits_max {
+            let service_s = p.server.cycles(bs) / p.server.freqs.max();
+            let wait = mgc_wait(sys.request_rate_hz, service_s, sys.workers, sys.service_scv);
+            if !wait.is_finite() {
+                break;
+            }
+            let pw = solver::Problem { server_wait_s: wait, ..p.clone() };
+            for ba in p.bits_min..=p.bits_max {
+                let Some(c) = solver::min_energy(&pw, ba, bs) else { break };
+                let e = pw.evaluate(&c);
+                if !e.meets_deadline {
+                    break;
+                }
+                if !(e.meets_budget && e.meets_gap) {
+                    continue;
+                }
+                let key = (e.distortion, ba as u32 + bs as u32);
+                if best.as_ref().is_none_or(|b| key.0 < b.0 || (key.0 == b.0 && key.1 < b.1)) {
+                    best = Some((key.0, key.1, c));
+                }
+            }
+        }
+        or_best_effort(best.map(|b| b.2), &p)
+    }
+);
+
+/// Mean queueing wait of an M/G/c queue with arrival rate `lambda`, mean
+/// service `s`, `c` servers and service SCV `scv`: Erlang C times
+/// `s / (c (1 − ρ))`, scaled by `(1 + scv)/2` (Allen–Cunneen). Infinite when
+/// `ρ ≥ 1`.
+pub fn mgc_wait(lambda: f64, s: f64, c: u32, scv: f64) -> f64 {
+    let a = lambda * s;
+    let rho = a / c as f64;
+    if rho >= 1.0 {
+        return f64::INFINITY;
+    }
+    let (mut term, mut sum) = (1.0, 0.0);
+    for k in 0..c {
+        if k > 0 {
+            term *= a / k as f64;
+        }
+        sum += term;
+    }
+    let last = term * a / c as f64 / (1.0 - rho);
+    let erlang_c = last / (sum + last);
+    erlang_c * s / (c as f64 * (1.0 - rho)) * (1.0 + scv) / 2.0
+}
+
+/// Given bits; the lowest-energy frequencies that meet the deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MinEnergy {
+    /// Agent bit-width.
+    pub bits_agent: u8,
+    /// Server bit-width.
+    pub bits_server: u8,
+}
+
+pub(super) fn min_energy(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
+    let m = MinEnergy {
+        bits_agent: spec.bits_agent.unwrap_or(16),
+        bits_server: spec.bits_server.unwrap_or(16),
+    };
+    Ok((
+        format!("min_energy_{}_{}", m.bits_agent, m.bits_server),
+        Box::new(m),
+    ))
+}
+
+impl PolicyFactory for MinEnergy {
+    fn build(&self, _rng: ChaCha8Rng) -> Box<dyn Policy> {
+        Box::new(*self)
+    }
+}
+
+impl Policy for MinEnergy {
+    /// Feasible when the chosen frequencies also meet the energy budget.
+    fn decide(&mut self, ctx: &DecisionContext) -> Decision {
+        let p = problem(ctx, &Options::default(), 0.0);
+        match solver::min_energy(&p, self.bits_agent, self.bits_server) {
+            Some(c) => Decision::from_choice(&c, p.evaluate(&c).feasible()),
+            None => Decision::from_choice(
+                &Choice {
+                    bits_agent: self.bits_agent,
+                    bits_server: self.bits_server,
+                    freq_agent_hz: p.agent.freqs.max(),
+                    freq_server_hz: p.server.freqs.max(),
+                },
+                false,
+            ),
+        }
+    }
+}
+
+/// Configuration of `random`: uniform over feasible decisions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RandomFeasible {
+    /// Objective (unused by the draw), gap cap and bits range.
+    pub options: Options,
+}
+
+pub(super) fn random(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
+    let options = spec.options()?;
+    Ok((label("random", &options), Box::new(RandomFeasible { options })))
+}
+
+impl PolicyFactory for RandomFeasible {
+    fn build(&self, rng: ChaCha8Rng) -> Box<dyn Policy> {
+        Box::new(RandomRun {
+            options: self.options,
+            rng,
+        })
+    }
+}
+
+/// `random` during a run: draws from the policy's own stream only.
+#[derive(Debug)]
+struct RandomRun {
+    options: Options,
+    rng: ChaCha8Rng,
+}
+
+impl Policy for RandomRun {
+    fn decide(&mut self, ctx: &DecisionContext) -> Decision {
+        let p = problem(ctx, &self.options, 0.0);
+        or_best_effort(solver::random_feasible(&p, &mut self.rng), &p)
+    }
+}

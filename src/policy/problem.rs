@@ -1,0 +1,127 @@
+//! The one-request decision problem of the paper, as seen from a decision
+//! context: compute units, distortion tables, the channel rate estimate, the
+//! budgets and the options of the deciding policy.
+
+use super::solver::{Choice, Evaluation, Problem, Side};
+use super::{Decision, DecisionContext};
+use crate::model::cpu::Cpu;
+use crate::model::laim::{DistortionTable, Side as ModelSide};
+use crate::model::System;
+use crate::units::Hertz;
+use serde::{Deserialize, Serialize};
+
+/// What the optimising policies minimise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// The output upper bound `D_out,U` (default, as in the paper).
+    #[default]
+    Upper,
+    /// The approximation `Σ A_l n_l d_l(b)` with the scenario quantizer's
+    /// distortion on reference weights of each block's law.
+    Approx,
+    /// The output lower bound `D_out,L`.
+    Lower,
+}
+
+/// Options shared by the optimising policies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    /// What to minimise.
+    pub objective: Objective,
+    /// Optional cap on `D_out,U − D_out,L`.
+    pub gap_max: Option<f64>,
+    /// Smallest bit-width allowed.
+    pub bits_min: u8,
+    /// Largest bit-width allowed.
+    pub bits_max: u8,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            objective: Objective::Upper,
+            gap_max: None,
+            bits_min: 2,
+            bits_max: 16,
+        }
+    }
+}
+
+fn side(system: &System, cpu: &Cpu, which: ModelSide, table: &DistortionTable) -> Side {
+    let [upper, lower] = &system.bound_tables;
+    let (upper, lower) = (&upper[which as usize], &lower[which as usize]);
+    Side {
+        weights: system.laim.side_params(which),
+        cycles_per_weight_bit: cpu.cycles_per_weight_bit,
+        kappa: cpu.kappa,
+        static_power_w: cpu.static_power.0,
+        freqs: cpu.freqs.clone(),
+        distortion: std::array::from_fn(|b| if b >= 2 { table.side(which, b as u8) } else { 0.0 }),
+        gap: std::array::from_fn(|b| upper.distortion[b] - lower.distortion[b]),
+        relaxed_weight: upper.relaxed_weight,
+    }
+}
+
+/// The decision problem of the request in `ctx`, with the policy's options
+/// and a predicted server wait (0 for the paper's static design).
+pub fn problem(ctx: &DecisionContext, opts: &Options, server_wait_s: f64) -> Problem {
+    let s = ctx.system;
+    let table = match opts.objective {
+        Objective::Upper => &s.upper,
+        Objective::Approx => &s.approx,
+        Objective::Lower => &s.lower,
+    };
+    let tx_time_s = if s.laim.payload_bits > 0.0 {
+        s.laim.payload_bits / ctx.rate.0
+    } else {
+        0.0
+    };
+    Problem {
+        agent: side(s, &s.agent_cpu, ModelSide::Agent, table),
+        server: side(s, &s.server_cpu, ModelSide::Server, table),
+        tx_time_s,
+        tx_energy_j: s.tx_power.0 * tx_time_s,
+        server_wait_s,
+        deadline_s: s.deadline.as_secs(),
+        energy_budget_j: s.energy_budget.0,
+        bits_min: opts.bits_min,
+        bits_max: opts.bits_max,
+        gap_max: opts.gap_max,
+        relaxed_scale: if opts.objective == Objective::Lower {
+            0.5
+        } else {
+            1.0
+        },
+    }
+}
+
+impl Decision {
+    /// A decision from a solver's choice.
+    pub fn from_choice(c: &Choice, feasible: bool) -> Decision {
+        Decision {
+            bits_agent: c.bits_agent,
+            bits_server: c.bits_server,
+            freq_agent: Hertz(c.freq_agent_hz),
+            freq_server: Hertz(c.freq_server_hz),
+            feasible,
+            rounding_broke_budget: false,
+        }
+    }
+
+    /// The solver's view of this decision, frequencies as the units really run.
+    pub fn choice(&self, system: &System) -> Choice {
+        Choice {
+            bits_agent: self.bits_agent,
+            bits_server: self.bits_server,
+            freq_agent_hz: system.agent_cpu.clamp(self.freq_agent).0,
+            freq_server_hz: system.server_cpu.clamp(self.freq_server).0,
+        }
+    }
+}
+
+/// The static model's prediction of a decision (no queueing, the rate at
+/// decision time for the whole transmission).
+pub fn predict(ctx: &DecisionContext, d: &Decision) -> Evaluation {
+    problem(ctx, &Options::default(), 0.0).evaluate(&d.choice(ctx.system))
+}

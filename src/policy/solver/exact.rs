@@ -1,0 +1,225 @@
+//! Exact integer solvers and simple baseline policies.
+//!
+//! For fixed bits, [`min_energy`] picks frequencies lexicographically minimising
+//! (agent energy, server energy, agent clock, server clock) among those meeting
+//! the deadline. Server energy is unbudgeted, so the loosest agent time share is
+//! obtained with the server at its maximum clock; the agent then takes the
+//! cheapest deadline-meeting state. Static power makes energy per cycle
+//! `κ f² + P / f` non-monotone in `f`, so discrete states are all scanned and
+//! continuous ranges use the minimiser `(P / 2κ)^(1/3)` clamped to the feasible
+//! interval `[max(f_min, C / τ), f_max]` (a convex function's constrained
+//! minimum). A bit pair is feasible iff that minimal agent energy fits the budget.
+//!
+//! Feasibility is monotone: more bits on either side only add cycles, hence
+//! time and energy. [`exhaustive`] therefore walks the feasible staircase
+//! (largest feasible `b_a` for each `b_s`, non-increasing in `b_s`) with
+//! `O(b_max − b_min)` feasibility checks, then scans every pair below it for the
+//! objective and the gap cap (which need not be monotone). Ties between bit
+//! pairs go to the lower objective, then fewer total bits, then fewer agent bits.
+
+use super::model::{within, Choice, FreqSet, Problem, Side};
+use rand::Rng;
+
+/// Lowest-energy clock in `[max(min, cycles / slack), max]` for a continuous range.
+fn continuous_pick(side: &Side, min: f64, max: f64, cycles: f64, slack_s: f64) -> f64 {
+    let needed = if slack_s > 0.0 {
+        cycles / slack_s
+    } else {
+        f64::INFINITY
+    };
+    let lo = needed.max(min).min(max);
+    side.energy_minimiser().clamp(lo, max)
+}
+
+/// Calls `visit(f_a, T_a)` for every agent candidate clock that meets the
+/// deadline with the server at its maximum clock.
+fn for_each_agent_candidate(p: &Problem, cycles_a: f64, cycles_s: f64, mut visit: impl FnMut(f64, f64)) {
+    let server_time_min = cycles_s / p.server.freqs.max();
+    let mut try_clock = |f: f64| {
+        let t = cycles_a / f;
+        if within(p.total_time(t, server_time_min), p.deadline_s) {
+            visit(f, t);
+        }
+    };
+    match &p.agent.freqs {
+        FreqSet::Discrete(states) => states.iter().copied().for_each(&mut try_clock),
+        FreqSet::Continuous { min, max } => {
+            let slack = p.deadline_s - p.tx_time_s - p.server_wait_s - server_time_min;
+            try_clock(continuous_pick(&p.agent, *min, *max, cycles_a, slack));
+        }
+    }
+}
+
+/// Cheapest server clock (and its energy) meeting the deadline after an agent
+/// time `agent_time_s`; the maximum clock is the fallback and always qualifies
+/// when the agent candidate was admitted.
+fn server_pick(p: &Problem, cycles_s: f64, agent_time_s: f64) -> (f64, f64) {
+    let meets = |f: f64| within(p.total_time(agent_time_s, cycles_s / f), p.deadline_s);
+    let max = p.server.freqs.max();
+    let mut best = (max, p.server.energy_j(cycles_s, max));
+    match &p.server.freqs {
+        FreqSet::Discrete(states) => {
+            for &f in states.iter().filter(|&&f| meets(f)) {
+                let e = p.server.energy_j(cycles_s, f);
+                if e < best.1 || (e == best.1 && f < best.0) {
+                    best = (f, e);
+                }
+            }
+        }
+        FreqSet::Continuous { min, max } => {
+            let slack = p.deadline_s - (agent_time_s + p.tx_time_s + p.server_wait_s);
+            let f = continuous_pick(&p.server, *min, *max, cycles_s, slack);
+            if meets(f) {
+                best = (f, p.server.energy_j(cycles_s, f));
+            }
+        }
+    }
+    best
+}
+
+/// Minimal agent energy (compute + transmission) over deadline-meeting clocks.
+fn min_agent_energy(p: &Problem, bits_agent: u8, bits_server: u8) -> Option<f64> {
+    let cycles_a = p.agent.cycles(bits_agent);
+    let mut best: Option<f64> = None;
+    for_each_agent_candidate(p, cycles_a, p.server.cycles(bits_server), |f, _| {
+        let e = p.agent.energy_j(cycles_a, f) + p.tx_energy_j;
+        if best.is_none_or(|b| e < b) {
+            best = Some(e);
+        }
+    });
+    best
+}
+
+/// Given bits, the frequencies meeting the deadline with the least agent
+/// energy (ties: less server energy, then lower agent and server clocks).
+///
+/// The energy budget is not enforced here; `None` means the deadline cannot be
+/// met even at maximum clocks. Panics if a bit-width exceeds 16.
+pub fn min_energy(p: &Problem, bits_agent: u8, bits_server: u8) -> Option<Choice> {
+    let cycles_a = p.agent.cycles(bits_agent);
+    let cycles_s = p.server.cycles(bits_server);
+    // (agent energy, server energy, agent clock, server clock)
+    let mut best: Option<(f64, f64, f64, f64)> = None;
+    for_each_agent_candidate(p, cycles_a, cycles_s, |fa, ta| {
+        let ea = p.agent.energy_j(cycles_a, fa);
+        if best.is_some_and(|b| ea > b.0) {
+            return;
+        }
+        let (fs, es) = server_pick(p, cycles_s, ta);
+        let key = (ea, es, fa, fs);
+        if best.is_none_or(|b| key < b) {
+            best = Some(key);
+        }
+    });
+    best.map(|(_, _, fa, fs)| Choice {
+        bits_agent,
+        bits_server,
+        freq_agent_hz: fa,
+        freq_server_hz: fs,
+    })
+}
+
+/// Best bit pair under a feasibility predicate that is monotone (more bits on
+/// either side never turn infeasible into feasible); also enforces the gap cap.
+fn best_bits(p: &Problem, mut feasible: impl FnMut(u8, u8) -> bool) -> Option<(u8, u8)> {
+    let (lo, hi) = (p.bits_min, p.bits_max);
+    let mut a_top = hi;
+    // (objective, total bits, agent bits)
+    let mut best: Option<(f64, u8, u8, u8)> = None;
+    for s in lo..=hi {
+        while !feasible(a_top, s) {
+            if a_top == lo {
+                return best.map(|b| (b.2, b.3));
+            }
+            a_top -= 1;
+        }
+        for a in (lo..=a_top).filter(|&a| p.meets_gap(a, s)) {
+            let key = (p.objective(a, s), a + s, a, s);
+            if best.is_none_or(|b| key < b) {
+                best = Some(key);
+            }
+        }
+    }
+    best.map(|b| (b.2, b.3))
+}
+
+/// Exact integer optimum: minimum objective over all bit pairs and
+/// frequencies meeting deadline, budget and gap cap, with [`min_energy`]
+/// frequencies for the chosen pair; `None` when nothing is feasible.
+pub fn exhaustive(p: &Problem) -> Option<Choice> {
+    let (a, s) = best_bits(p, |a, s| {
+        min_agent_energy(p, a, s).is_some_and(|e| within(e, p.energy_budget_j))
+    })?;
+    min_energy(p, a, s)
+}
+
+/// Both sides at their maximum clock with the best bit pair that meets
+/// deadline, budget and gap cap there; `None` when none does.
+pub fn max_freq_bits(p: &Problem) -> Option<Choice> {
+    let at_max = |a, s| Choice {
+        bits_agent: a,
+        bits_server: s,
+        freq_agent_hz: p.agent.freqs.max(),
+        freq_server_hz: p.server.freqs.max(),
+    };
+    let (a, s) = best_bits(p, |a, s| {
+        let e = p.evaluate(&at_max(a, s));
+        e.meets_deadline && e.meets_budget
+    })?;
+    Some(at_max(a, s))
+}
+
+/// Lowest bits and highest clocks: the fallback when nothing is feasible.
+pub fn best_effort(p: &Problem) -> Choice {
+    Choice {
+        bits_agent: p.bits_min,
+        bits_server: p.bits_min,
+        freq_agent_hz: p.agent.freqs.max(),
+        freq_server_hz: p.server.freqs.max(),
+    }
+}
+
+/// Every feasible (bits, clocks) combination: all discrete states, and for a
+/// continuous side its energy-minimising clock given the other side (agent
+/// with the server at maximum, server given the agent's time). Ordered by
+/// server bits, agent bits, agent clock, server clock.
+pub fn feasible_choices(p: &Problem) -> Vec<Choice> {
+    let mut out = Vec::new();
+    for bits_server in p.bits_min..=p.bits_max {
+        for bits_agent in p.bits_min..=p.bits_max {
+            if !p.meets_gap(bits_agent, bits_server) {
+                continue;
+            }
+            let cycles_a = p.agent.cycles(bits_agent);
+            let cycles_s = p.server.cycles(bits_server);
+            for_each_agent_candidate(p, cycles_a, cycles_s, |fa, ta| {
+                let servers = match &p.server.freqs {
+                    FreqSet::Discrete(states) => states.clone(),
+                    FreqSet::Continuous { .. } => vec![server_pick(p, cycles_s, ta).0],
+                };
+                for fs in servers {
+                    let c = Choice {
+                        bits_agent,
+                        bits_server,
+                        freq_agent_hz: fa,
+                        freq_server_hz: fs,
+                    };
+                    if p.evaluate(&c).feasible() {
+                        out.push(c);
+                    }
+                }
+            });
+        }
+    }
+    out
+}
+
+/// Uniformly random element of [`feasible_choices`]; `None` when empty.
+pub fn random_feasible<R: Rng + ?Sized>(p: &Problem, rng: &mut R) -> Option<Choice> {
+    let all = feasible_choices(p);
+    if all.is_empty() {
+        None
+    } else {
+        Some(all[rng.gen_range(0..all.len())])
+    }
+}

@@ -1,0 +1,80 @@
+//! Per-side distortion and gap tables built from layer statistics.
+//!
+//! A layer `l` with importance `A_l`, `n_l` weights and Laplace-like scale
+//! `λ_l` contributes `A_l n_l D(b, λ_l)` to its side's distortion, where the
+//! upper bound is `D_U(b, λ) = min(2^-(b-1), ln 2) / λ` and the lower bound is
+//! `D_L(b, λ) = 2^-(b-1) / (2λ)`. The tightness gap is `Σ A_l n_l (D_U − D_L)`.
+//! For `b ≥ 2` the `ln 2` cap never binds, so a table equals
+//! `scale · W · 2^-(b-1)` with `W = Σ A_l n_l / λ_l` and `scale` from [`Bound`],
+//! which is exactly the relaxed objective used by the paper's joint design.
+
+use super::model::{MAX_BITS, MIN_BITS};
+
+/// Which analytic distortion bound a table uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `D_U(b, λ) = min(2^-(b-1), ln 2) / λ` (relaxed scale 1).
+    Upper,
+    /// `D_L(b, λ) = 2^-(b-1) / (2λ)` (relaxed scale 1/2).
+    Lower,
+}
+
+impl Bound {
+    /// Constant in front of `W · 2^-(b-1)` for this bound.
+    pub fn scale(self) -> f64 {
+        match self {
+            Bound::Upper => 1.0,
+            Bound::Lower => 0.5,
+        }
+    }
+
+    /// Per-weight distortion at `bits` for scale parameter `lambda`.
+    pub fn per_weight(self, bits: u8, lambda: f64) -> f64 {
+        match self {
+            Bound::Upper => crate::quant::upper_bound(bits, lambda),
+            Bound::Lower => crate::quant::lower_bound(bits, lambda),
+        }
+    }
+}
+
+/// Statistics of one layer assigned to a side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layer {
+    /// Importance `A_l`.
+    pub importance: f64,
+    /// Number of weights `n_l`.
+    pub weights: f64,
+    /// Scale parameter `λ_l > 0`.
+    pub lambda: f64,
+}
+
+/// Distortion table, gap table and relaxed weight of one side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SideTables {
+    /// `Σ A_l n_l D(b, λ_l)` for `b` in `2..=16` (entries 0 and 1 are 0).
+    pub distortion: [f64; 17],
+    /// `Σ A_l n_l (D_U − D_L)(b, λ_l)` for `b` in `2..=16`.
+    pub gap: [f64; 17],
+    /// `W = Σ A_l n_l / λ_l`.
+    pub relaxed_weight: f64,
+}
+
+/// Builds a side's tables from its layers using `bound` for the distortion.
+pub fn side_tables(layers: &[Layer], bound: Bound) -> SideTables {
+    let mut distortion = [0.0; 17];
+    let mut gap = [0.0; 17];
+    for bits in MIN_BITS..=MAX_BITS {
+        for l in layers {
+            let mass = l.importance * l.weights;
+            distortion[bits as usize] += mass * bound.per_weight(bits, l.lambda);
+            gap[bits as usize] +=
+                mass * (Bound::Upper.per_weight(bits, l.lambda) - Bound::Lower.per_weight(bits, l.lambda));
+        }
+    }
+    let relaxed_weight = layers.iter().map(|l| l.importance * l.weights / l.lambda).sum();
+    SideTables {
+        distortion,
+        gap,
+        relaxed_weight,
+    }
+}
