@@ -90,3 +90,11 @@ pub fn count_usize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     }
     Ok(v)
 }
+
+/// An optional finite number > 0.
+pub fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(v) => check(v, v.is_finite() && v > 0.0, "a finite number > 0").map(Some),
+    }
+}

@@ -16,8 +16,8 @@
 //! let text = r#"(name: "doc", horizon_s: 2.0, seeds: 2,
 //!               policies: [(name: "fixed", bits_agent: 4, bits_server: 4)])"#;
 //! let sc = Scenario::from_str_with("doc.ron".as_ref(), text, &Registry::default()).unwrap();
-//! let results = Runner::new(&sc).threads(1).run().unwrap();
-//! let rows = coinfer::report::aggregate(&results);
+//! let study = Runner::new(&sc).threads(1).run().unwrap();
+//! let rows = coinfer::report::aggregate(&study.points);
 //! assert_eq!(rows[0].policy, "fixed_4_4");
 //! assert!(rows[0].completed > 0);
 //! ```
@@ -34,4 +34,5 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod units;

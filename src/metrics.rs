@@ -81,8 +81,14 @@ impl<'a> RunMetrics<'a> {
         }
     }
 
-    /// The run's summary, given the engine's outcome.
-    pub fn finish(self, seed: u64, outcome: &Outcome, workers: u32, window_s: f64) -> RunSummary {
+    /// The run's summary and latency histogram, given the engine's outcome.
+    pub fn finish(
+        self,
+        seed: u64,
+        outcome: &Outcome,
+        workers: u32,
+        window_s: f64,
+    ) -> (RunSummary, Histogram<u64>) {
         let n = self.n as f64;
         let mut values = [f64::NAN; N_METRICS];
         if self.n > 0 {
@@ -97,7 +103,7 @@ impl<'a> RunMetrics<'a> {
         } else {
             self.dropped as f64 / counted_total as f64
         };
-        RunSummary {
+        let summary = RunSummary {
             seed,
             completed: self.n,
             dropped: self.dropped,
@@ -107,8 +113,8 @@ impl<'a> RunMetrics<'a> {
             events: outcome.events,
             fingerprint: outcome.fingerprint,
             values,
-            latency: self.latency,
-        }
+        };
+        (summary, self.latency)
     }
 }
 
@@ -152,8 +158,9 @@ impl Recorder for RunMetrics<'_> {
     }
 }
 
-/// What one run contributes to the results.
-#[derive(Clone, Debug)]
+/// What one run contributes to the results (with its latency histogram,
+/// which is merged separately).
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
     /// The run's seed.
     pub seed: u64,
@@ -173,6 +180,4 @@ pub struct RunSummary {
     pub fingerprint: u64,
     /// Per-run metric values, in [`METRICS`] order.
     pub values: [f64; N_METRICS],
-    /// Latencies of counted completed requests, ns.
-    pub latency: Histogram<u64>,
 }

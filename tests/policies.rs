@@ -16,7 +16,7 @@ fn queue_aware_misses_fewer_deadlines_than_exhaustive_under_congestion() {
     let mut sc = coinfer::scenario::Scenario::load(&root().join("scenarios/congested.ron")).unwrap();
     sc.horizon_s = 12.0;
     sc.seeds = 4;
-    let runs = Runner::new(&sc).run().unwrap();
+    let runs = Runner::new(&sc).run().unwrap().points.remove(0).policies;
     let by = |label: &str| runs.iter().find(|p| p.label == label).unwrap();
     let (ex, qa) = (by("exhaustive"), by("queue_aware"));
     let m = metric("miss_rate");
@@ -39,7 +39,7 @@ fn exhaustive_decisions_meet_their_budgets_in_the_simulation() {
         r#"(horizon_s: 5.0, seeds: 3, agents: (count: 3),
             policies: [(name: "exhaustive"), (name: "paper_joint"), (name: "random")])"#,
     );
-    let runs = Runner::new(&sc).run().unwrap();
+    let runs = Runner::new(&sc).run().unwrap().points.remove(0).policies;
     let (inf, viol, round) = (
         metric("infeasible_rate"),
         metric("budget_violation_rate"),

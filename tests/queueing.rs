@@ -9,7 +9,7 @@ use coinfer::runner::Runner;
 /// Mean server wait over all seeds (mean of per-run means) and its CI.
 fn mean_wait(text: &str) -> (f64, f64) {
     let sc = scenario(text);
-    let rows = aggregate(&Runner::new(&sc).run().unwrap());
+    let rows = aggregate(&Runner::new(&sc).run().unwrap().points);
     let i = coinfer::metrics::METRICS
         .iter()
         .position(|m| *m == "server_wait_mean_s")

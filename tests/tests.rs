@@ -10,4 +10,5 @@ mod quant;
 mod queueing;
 mod scenario_errors;
 mod solver;
+mod sweeps;
 mod util;

@@ -20,23 +20,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Simulate every policy × seed of a scenario and write the results.
-    Run {
-        /// Scenario file (RON).
-        scenario: PathBuf,
-        /// Output folder (default: results/<scenario name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Seeds per policy (default: the scenario's `seeds`).
-        #[arg(long)]
-        seeds: Option<u32>,
-        /// Worker threads (default: one per core).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
+    /// Simulate every sweep point × policy × seed of a scenario and write the results.
+    Run(run::Args),
+    /// Merge the shards of a run (`run --shard I/N`) into one set of results.
+    Merge(run::MergeArgs),
     /// Validate a scenario and print it resolved, with expected counts.
     Check {
         /// Scenario file (RON).
@@ -59,13 +46,8 @@ pub fn main() -> Result<()> {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run {
-            scenario,
-            out,
-            seeds,
-            threads,
-            quiet,
-        } => run::run(&scenario, out, seeds, threads, quiet),
+        Command::Run(args) => run::run(args),
+        Command::Merge(args) => run::merge(args),
         Command::Check { scenario } => run::check(&scenario),
         Command::Solve(args) => solve::run(args),
         Command::Distortion(args) => distortion::run(args),

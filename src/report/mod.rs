@@ -1,19 +1,24 @@
-//! Results over seeds: means with 95 % confidence intervals, latency
-//! quantiles from merged histograms, and the result files (SPEC 9).
+//! Results over seeds: means with 95 % confidence intervals, paired
+//! differences against a reference policy, latency quantiles from merged
+//! histograms, and the result files (SPEC 9).
 //!
 //! Files are written atomically: to a temporary file in the output folder,
-//! then renamed, so a reader never sees a half-written file.
+//! then renamed, so a reader never sees a half-written file. Every number is
+//! written in Rust's shortest round-trip form, so equal results give equal bytes.
 
-use crate::metrics::{latency_histogram, METRICS, N_METRICS};
-use crate::runner::PolicyRuns;
+use crate::metrics::{METRICS, N_METRICS};
+use crate::runner::PointResults;
+use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde_json::{json, Value};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::io::Write;
 use std::path::Path;
 
-/// One row of `summary.csv`: a policy's metrics over seeds.
+/// One row of `summary.csv`: a policy's metrics over seeds at one point.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
+    /// `(param, value)` of the sweep point.
+    pub params: Vec<(String, String)>,
     /// Policy label.
     pub policy: String,
     /// Number of seeds.
@@ -30,39 +35,77 @@ pub struct SummaryRow {
     pub latency_quantiles: [f64; 4],
 }
 
+/// One row of `paired.csv`: a policy minus the reference policy, seed by seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairedRow {
+    /// `(param, value)` of the sweep point.
+    pub params: Vec<(String, String)>,
+    /// Policy label.
+    pub policy: String,
+    /// Reference policy label.
+    pub reference: String,
+    /// Metric name.
+    pub metric: &'static str,
+    /// Seeds paired.
+    pub seeds: usize,
+    /// Mean of the per-seed differences.
+    pub mean_diff: f64,
+    /// 95 % CI half-width of the paired differences.
+    pub ci95_paired: f64,
+    /// 95 % CI half-width of the difference of means if the runs were
+    /// independent (what an unpaired design would give).
+    pub ci95_unpaired: f64,
+}
+
+fn t975(dof: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, dof).expect("dof > 0").inverse_cdf(0.975)
+}
+
+fn mean_var(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var)
+}
+
 /// Mean and 95 % CI half-width (Student t, n − 1 degrees of freedom) of
 /// `xs`, skipping NaN values; the half-width is NaN with fewer than 2 values.
 pub fn mean_ci95(xs: impl Iterator<Item = f64>) -> (f64, f64) {
     let v: Vec<f64> = xs.filter(|x| !x.is_nan()).collect();
-    let n = v.len() as f64;
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
+    match v.len() {
+        0 => (f64::NAN, f64::NAN),
+        1 => (v[0], f64::NAN),
+        n => {
+            let (mean, var) = mean_var(&v);
+            (mean, t975(n as f64 - 1.0) * (var / n as f64).sqrt())
+        }
     }
-    let mean = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (mean, f64::NAN);
-    }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .expect("dof > 0")
-        .inverse_cdf(0.975);
-    (mean, t * (var / n).sqrt())
 }
 
-/// Aggregates each policy's runs into a summary row.
-pub fn aggregate(results: &[PolicyRuns]) -> Vec<SummaryRow> {
-    results
-        .iter()
-        .map(|pr| {
+/// 95 % CI half-width of `mean(a) − mean(b)` for independent samples
+/// (`n_a + n_b − 2` degrees of freedom); NaN with fewer than 2 values each.
+pub fn unpaired_ci95(a: &[f64], b: &[f64]) -> f64 {
+    let a: Vec<f64> = a.iter().copied().filter(|x| !x.is_nan()).collect();
+    let b: Vec<f64> = b.iter().copied().filter(|x| !x.is_nan()).collect();
+    if a.len() < 2 || b.len() < 2 {
+        return f64::NAN;
+    }
+    let ((_, va), (_, vb)) = (mean_var(&a), mean_var(&b));
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    t975(na + nb - 2.0) * (va / na + vb / nb).sqrt()
+}
+
+/// Aggregates each point's policies into summary rows (point-major).
+pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    for pt in points {
+        for pr in &pt.policies {
             let mut mean = [0.0; N_METRICS];
             let mut ci95 = [0.0; N_METRICS];
             for m in 0..N_METRICS {
                 (mean[m], ci95[m]) = mean_ci95(pr.runs.iter().map(|r| r.values[m]));
             }
-            let mut hist = latency_histogram();
-            for r in &pr.runs {
-                hist.add(&r.latency).expect("same bounds");
-            }
+            let hist = &pr.latency;
             let q = |p: f64| {
                 if hist.is_empty() {
                     f64::NAN
@@ -70,31 +113,62 @@ pub fn aggregate(results: &[PolicyRuns]) -> Vec<SummaryRow> {
                     hist.value_at_quantile(p) as f64 / 1e9
                 }
             };
-            SummaryRow {
+            let max = if hist.is_empty() {
+                f64::NAN
+            } else {
+                hist.max() as f64 / 1e9
+            };
+            rows.push(SummaryRow {
+                params: pt.params.clone(),
                 policy: pr.label.clone(),
                 seeds: pr.runs.len(),
                 requests: pr.runs.iter().map(|r| r.requests).sum(),
                 completed: pr.runs.iter().map(|r| r.completed).sum(),
                 mean,
                 ci95,
-                latency_quantiles: [
-                    q(0.5),
-                    q(0.95),
-                    q(0.99),
-                    if hist.is_empty() {
-                        f64::NAN
-                    } else {
-                        hist.max() as f64 / 1e9
-                    },
-                ],
+                latency_quantiles: [q(0.5), q(0.95), q(0.99), max],
+            });
+        }
+    }
+    rows
+}
+
+/// Paired differences of every policy against policy `reference` (an index),
+/// per point and metric.
+pub fn paired(points: &[PointResults], reference: usize) -> Vec<PairedRow> {
+    let mut rows = Vec::new();
+    for pt in points {
+        let refp = &pt.policies[reference];
+        for pr in pt.policies.iter().filter(|p| p.label != refp.label) {
+            for (m, metric) in METRICS.iter().enumerate() {
+                let a: Vec<f64> = pr.runs.iter().map(|r| r.values[m]).collect();
+                let b: Vec<f64> = refp.runs.iter().map(|r| r.values[m]).collect();
+                let diffs: Vec<f64> = a
+                    .iter()
+                    .zip(&b)
+                    .map(|(x, y)| x - y)
+                    .filter(|d| !d.is_nan())
+                    .collect();
+                let (mean_diff, ci95_paired) = mean_ci95(diffs.iter().copied());
+                rows.push(PairedRow {
+                    params: pt.params.clone(),
+                    policy: pr.label.clone(),
+                    reference: refp.label.clone(),
+                    metric,
+                    seeds: diffs.len(),
+                    mean_diff,
+                    ci95_paired,
+                    ci95_unpaired: unpaired_ci95(&a, &b),
+                });
             }
-        })
-        .collect()
+        }
+    }
+    rows
 }
 
 const QUANTILE_COLUMNS: [&str; 4] = ["latency_p50_s", "latency_p95_s", "latency_p99_s", "latency_max_s"];
 
-/// Column names of `summary.csv`.
+/// Column names of `summary.csv` after the point's parameters.
 pub fn summary_columns() -> Vec<String> {
     let mut cols: Vec<String> = ["policy", "seeds", "requests", "completed"]
         .map(String::from)
@@ -126,35 +200,101 @@ fn json_num(x: f64) -> Value {
     }
 }
 
-/// `summary.csv` as text.
-pub fn summary_csv(rows: &[SummaryRow]) -> String {
+fn csv_text(header: Vec<String>, records: impl Iterator<Item = Vec<String>>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(summary_columns()).expect("in-memory write");
-    for r in rows {
-        let mut rec = vec![
-            r.policy.clone(),
-            r.seeds.to_string(),
-            r.requests.to_string(),
-            r.completed.to_string(),
-        ];
-        for (m, name) in METRICS.iter().enumerate() {
-            rec.push(num(r.mean[m]));
-            rec.push(num(r.ci95[m]));
-            if *name == "latency_mean_s" {
-                rec.extend(r.latency_quantiles.map(num));
-            }
-        }
-        w.write_record(rec).expect("in-memory write");
+    w.write_record(header).expect("in-memory write");
+    for r in records {
+        w.write_record(r).expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
 }
 
-/// `summary.json` as text: the scenario, seeds, and each row's metrics.
-pub fn summary_json(scenario_name: &str, seeds: &[u64], rows: &[SummaryRow]) -> String {
+fn param_names(params: Option<&Vec<(String, String)>>) -> Vec<String> {
+    params
+        .map(|p| p.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// `summary.csv` as text: the point's parameters, then the normative columns.
+pub fn summary_csv(rows: &[SummaryRow]) -> String {
+    let mut header = param_names(rows.first().map(|r| &r.params));
+    header.extend(summary_columns());
+    csv_text(
+        header,
+        rows.iter().map(|r| {
+            let mut rec: Vec<String> = r.params.iter().map(|(_, v)| v.clone()).collect();
+            rec.extend([
+                r.policy.clone(),
+                r.seeds.to_string(),
+                r.requests.to_string(),
+                r.completed.to_string(),
+            ]);
+            for (m, name) in METRICS.iter().enumerate() {
+                rec.push(num(r.mean[m]));
+                rec.push(num(r.ci95[m]));
+                if *name == "latency_mean_s" {
+                    rec.extend(r.latency_quantiles.map(num));
+                }
+            }
+            rec
+        }),
+    )
+}
+
+/// `paired.csv` as text, one row per (point, policy, metric).
+pub fn paired_csv(rows: &[PairedRow]) -> String {
+    let mut header = param_names(rows.first().map(|r| &r.params));
+    header.extend(
+        [
+            "policy",
+            "reference",
+            "metric",
+            "seeds",
+            "mean_diff",
+            "ci95_paired",
+            "ci95_unpaired",
+        ]
+        .map(String::from),
+    );
+    csv_text(
+        header,
+        rows.iter().map(|r| {
+            let mut rec: Vec<String> = r.params.iter().map(|(_, v)| v.clone()).collect();
+            rec.extend([
+                r.policy.clone(),
+                r.reference.clone(),
+                r.metric.to_string(),
+                r.seeds.to_string(),
+                num(r.mean_diff),
+                num(r.ci95_paired),
+                num(r.ci95_unpaired),
+            ]);
+            rec
+        }),
+    )
+}
+
+/// Who, what and when produced a result folder: everything in it but the
+/// wall time and host is the same for the same scenario.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    /// Hash of the resolved scenario.
+    pub scenario_hash: String,
+    /// Seed of run 0.
+    pub base_seed: u64,
+    /// Wall time of the run (or merge), s.
+    pub wall_time_s: f64,
+}
+
+/// `summary.json` as text: provenance, the scenario, and every row.
+pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow]) -> String {
     let rows: Vec<Value> = rows
         .iter()
         .map(|r| {
             let mut o = serde_json::Map::new();
+            let params: serde_json::Map<String, Value> =
+                r.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            o.insert("params".into(), Value::Object(params));
             o.insert("policy".into(), json!(r.policy));
             o.insert("seeds".into(), json!(r.seeds));
             o.insert("requests".into(), json!(r.requests));
@@ -171,13 +311,48 @@ pub fn summary_json(scenario_name: &str, seeds: &[u64], rows: &[SummaryRow]) -> 
             Value::Object(o)
         })
         .collect();
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
     let doc = json!({
-        "coinfer_version": env!("CARGO_PKG_VERSION"),
+        "provenance": {
+            "coinfer_version": env!("CARGO_PKG_VERSION"),
+            "git_commit": env!("COINFER_GIT_COMMIT"),
+            "scenario_hash": prov.scenario_hash,
+            "base_seed": prov.base_seed,
+            "wall_time_s": prov.wall_time_s,
+            "host": host,
+        },
         "scenario": scenario_name,
-        "seeds": seeds,
         "rows": rows,
     });
     serde_json::to_string_pretty(&doc).expect("json") + "\n"
+}
+
+/// `histograms.json`: each point's merged latency histogram per policy,
+/// HDR V2-serialized and hex-encoded (for `coinfer plot`).
+pub fn histograms_json(points: &[PointResults]) -> String {
+    let mut ser = V2Serializer::new();
+    let pts: Vec<Value> = points
+        .iter()
+        .map(|pt| {
+            let params: serde_json::Map<String, Value> =
+                pt.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let policies: Vec<Value> = pt
+                .policies
+                .iter()
+                .map(|p| {
+                    let mut bytes = Vec::new();
+                    ser.serialize(&p.latency, &mut bytes)
+                        .expect("in-memory serialization");
+                    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                    json!({"policy": p.label, "hdr_v2": hex})
+                })
+                .collect();
+            json!({"params": params, "policies": policies})
+        })
+        .collect();
+    serde_json::to_string(&json!({"unit": "ns", "points": pts})).expect("json") + "\n"
 }
 
 /// Writes `contents` to `path` atomically (temporary file, then rename).

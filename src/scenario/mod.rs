@@ -8,8 +8,10 @@
 
 mod error;
 mod locate;
+pub mod sweep;
 
 pub use error::ScenarioError;
+pub use sweep::{Point, SweepAxis};
 
 use crate::check;
 use crate::model::agent::{AgentsConfig, Arrivals};
@@ -120,6 +122,25 @@ pub struct Scenario {
     pub quantizer: QuantizerConfig,
     /// Policies to compare (default: `fixed` at 8/8 bits).
     pub policies: Vec<PolicySpec>,
+    /// Label of the policy the others are compared with in `paired.csv`
+    /// (default: the first policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Sweep axes; their cartesian product gives the points (default: none).
+    pub sweep: Vec<SweepAxis>,
+    /// Constraints `"A op B"` (op one of `< <= > >= == !=`, each side a
+    /// sweepable path or a number) a sweep point must meet to be run.
+    pub filter: Vec<String>,
+    /// Target precision: keep adding batches of `seeds` seeds at a point until
+    /// every mean's 95 % CI half-width is within `ci_rel × |mean|` (default: off).
+    #[serde(
+        deserialize_with = "check::positive_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ci_rel: Option<f64>,
+    /// Most seeds per point with `ci_rel` (default 10 × `seeds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_seeds: Option<u32>,
 }
 
 impl Default for Scenario {
@@ -141,6 +162,11 @@ impl Default for Scenario {
                 bits_server: Some(8),
                 ..PolicySpec::default()
             }],
+            reference: None,
+            sweep: Vec::new(),
+            filter: Vec::new(),
+            ci_rel: None,
+            max_seeds: None,
         }
     }
 }
@@ -221,15 +247,36 @@ impl Scenario {
                 sc.model.group_depth = file.group_depth.unwrap_or(1);
             }
         }
-        let blocks = sc.model.blocks.get_or_insert_with(blip2_blocks);
+        sc.model.blocks.get_or_insert_with(blip2_blocks);
+        sc.check(registry)
+            .map_err(|(field, msg): (String, String)| fail(&field, msg))?;
+        let points = sweep::points(&sc).map_err(|(field, msg): (String, String)| fail(&field, msg))?;
+        for p in &points {
+            p.scenario.check(registry).map_err(|(field, msg)| {
+                let at: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                fail(
+                    "sweep",
+                    format!("at sweep point ({}): field `{field}`: {msg}", at.join(", ")),
+                )
+            })?;
+        }
+        Ok(sc)
+    }
+
+    /// Cross-field rules of a resolved scenario (blocks filled in); `Err`
+    /// carries the field path and the reason.
+    pub fn check(&self, registry: &Registry) -> Result<(), (String, String)> {
+        let err = |field: &str, message: String| (field.to_string(), message);
+        let sc = self;
+        let blocks = sc.model.blocks.as_deref().unwrap_or_default();
         if blocks.is_empty() {
-            return Err(fail(
+            return Err(err(
                 "model.blocks",
                 "empty list: expected at least one block".into(),
             ));
         }
         if sc.model.split > blocks.len() {
-            return Err(fail(
+            return Err(err(
                 "model.split",
                 format!(
                     "invalid value {}: expected a block index in 0..={} (the model has {} blocks)",
@@ -240,7 +287,7 @@ impl Scenario {
             ));
         }
         if sc.warmup_s >= sc.horizon_s {
-            return Err(fail(
+            return Err(err(
                 "warmup_s",
                 format!(
                     "invalid value {}: expected a warm-up shorter than horizon_s = {}",
@@ -250,7 +297,7 @@ impl Scenario {
         }
         if let Arrivals::Periodic { period_s, jitter_s } = sc.agents.arrivals {
             if jitter_s >= period_s {
-                return Err(fail(
+                return Err(err(
                     "agents.arrivals.jitter_s",
                     format!("invalid value {jitter_s}: expected a jitter below period_s = {period_s}"),
                 ));
@@ -258,28 +305,43 @@ impl Scenario {
         }
         for (prefix, cpu) in [("agents.cpu", &sc.agents.cpu), ("server.cpu", &sc.server.cpu)] {
             cpu.validate()
-                .map_err(|(field, msg)| fail(&format!("{prefix}.{field}"), msg))?;
+                .map_err(|(field, msg)| (format!("{prefix}.{field}"), msg))?;
         }
         if let Fading::Nakagami { m } = sc.channel.fading {
             if m < 0.5 {
-                return Err(fail(
+                return Err(err(
                     "channel.fading",
                     format!("invalid Nakagami m = {m}: expected m >= 0.5"),
                 ));
             }
             if sc.channel.rho > 0.0 {
-                return Err(fail(
+                return Err(err(
                     "channel.rho",
                     "correlated blocks (rho > 0) are available for Rayleigh and Rician fading only".into(),
                 ));
             }
         }
-        sc.policy_factories(registry)
-            .map_err(|(i, field, msg)| fail(&format!("policies[{i}].{field}"), msg))?;
-        let blocks = sc.model.blocks.as_deref().unwrap_or_default().len();
+        let labels: Vec<String> = sc
+            .policy_factories(registry)
+            .map_err(|(i, field, msg)| (format!("policies[{i}].{field}"), msg))?
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
+        if let Some(r) = &sc.reference {
+            if !labels.contains(r) {
+                return Err(err(
+                    "reference",
+                    format!(
+                        "unknown policy label \"{r}\": expected one of {}",
+                        labels.join(", ")
+                    ),
+                ));
+            }
+        }
+        let blocks = blocks.len();
         if sc.model.split == 0 || sc.model.split == blocks {
             if let Some(i) = sc.policies.iter().position(|p| p.name != "fixed") {
-                return Err(fail(
+                return Err(err(
                     &format!("policies[{i}].name"),
                     format!(
                         "policy `{}` chooses bits on both sides, but model.split = {} leaves one side without blocks: expected 0 < split < {blocks}, or only `fixed` policies",
@@ -288,7 +350,7 @@ impl Scenario {
                 ));
             }
         }
-        Ok(sc)
+        Ok(())
     }
 
     /// `(label, factory)` of each policy, in scenario order; `Err` carries the

@@ -1,0 +1,309 @@
+//! Partial results on disk (SPEC 8): every batch of runs of a shard is written
+//! as one file of per-run records (metric values and a serialized HDR latency
+//! histogram), next to a manifest naming the scenario by hash. Merging reads
+//! the records back in canonical order, so a merged set of shards gives files
+//! byte-identical to one unsharded run.
+//!
+//! Layout: `OUT/shards/<I>-of-<N>/{manifest.json, scenario.ron, p<point>-b<batch>.bin}`.
+
+use crate::metrics::{RunSummary, N_METRICS};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One run as stored in a shard.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    /// Index of the policy in the scenario.
+    pub policy: u32,
+    /// Index of the seed (`seed = base_seed + seed_index`).
+    pub seed_index: u32,
+    /// The run's summary.
+    pub summary: RunSummary,
+    /// Its latency histogram.
+    pub latency: Histogram<u64>,
+}
+
+const MAGIC: &[u8; 8] = b"COINFR01";
+
+/// Encodes records of one batch.
+pub fn encode(records: &[RunRecord]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    let mut ser = V2Serializer::new();
+    for r in records {
+        let s = &r.summary;
+        out.extend(r.policy.to_le_bytes());
+        out.extend(r.seed_index.to_le_bytes());
+        for v in [
+            s.seed,
+            s.requests,
+            s.completed,
+            s.dropped,
+            s.generated,
+            s.in_flight,
+            s.events,
+            s.fingerprint,
+        ] {
+            out.extend(v.to_le_bytes());
+        }
+        for v in s.values {
+            out.extend(v.to_le_bytes());
+        }
+        let mut hist = Vec::new();
+        ser.serialize(&r.latency, &mut hist)
+            .expect("in-memory serialization");
+        out.extend((hist.len() as u32).to_le_bytes());
+        out.extend(hist);
+    }
+    out
+}
+
+fn take<const K: usize>(r: &mut &[u8]) -> io::Result<[u8; K]> {
+    let mut b = [0u8; K];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+
+/// Decodes a batch file's records.
+pub fn decode(bytes: &[u8]) -> io::Result<Vec<RunRecord>> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+    let mut r = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(|| bad("not a coinfer shard batch file"))?;
+    let mut out = Vec::new();
+    let mut de = Deserializer::new();
+    while !r.is_empty() {
+        let policy = u32::from_le_bytes(take(&mut r)?);
+        let seed_index = u32::from_le_bytes(take(&mut r)?);
+        let mut u = [0u64; 8];
+        for x in &mut u {
+            *x = u64::from_le_bytes(take(&mut r)?);
+        }
+        let mut values = [0.0; N_METRICS];
+        for v in &mut values {
+            *v = f64::from_le_bytes(take(&mut r)?);
+        }
+        let len = u32::from_le_bytes(take(&mut r)?) as usize;
+        if r.len() < len {
+            return Err(bad("truncated shard batch file"));
+        }
+        let (mut hist_bytes, rest) = r.split_at(len);
+        let latency: Histogram<u64> = de
+            .deserialize(&mut hist_bytes)
+            .map_err(|e| bad(&format!("bad histogram: {e:?}")))?;
+        r = rest;
+        let [seed, requests, completed, dropped, generated, in_flight, events, fingerprint] = u;
+        out.push(RunRecord {
+            policy,
+            seed_index,
+            summary: RunSummary {
+                seed,
+                requests,
+                completed,
+                dropped,
+                generated,
+                in_flight,
+                events,
+                fingerprint,
+                values,
+            },
+            latency,
+        });
+    }
+    Ok(out)
+}
+
+/// What a shard folder holds.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    /// Hash of the resolved scenario text.
+    pub scenario_hash: String,
+    /// This shard's index `I`.
+    pub shard: u32,
+    /// Number of shards `N`.
+    pub of: u32,
+    /// Whether every batch of the shard is on disk.
+    pub complete: bool,
+}
+
+/// The folder of shard `i` of `n` under `out`.
+pub fn shard_dir(out: &Path, i: u32, n: u32) -> PathBuf {
+    out.join("shards").join(format!("{i}-of-{n}"))
+}
+
+/// The file of batch `batch` of point `point` in a shard folder.
+pub fn batch_file(dir: &Path, point: usize, batch: u32) -> PathBuf {
+    dir.join(format!("p{point:05}-b{batch:04}.bin"))
+}
+
+/// A stable 64-bit FNV-1a hash of `text`, in hex.
+pub fn hash_hex(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Why shards cannot be merged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// A shard file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// No shard folder was found under the given folders.
+    #[error("no shards found under {0}")]
+    NoShards(String),
+    /// Shards of different scenarios or shard counts.
+    #[error("shards do not belong together: {0}")]
+    Mismatch(String),
+    /// Shards or runs are missing.
+    #[error("incomplete shard set: {0}")]
+    Incomplete(String),
+    /// The shards' scenario copy is not valid.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, MergeError> {
+    std::fs::read(path).map_err(|source| MergeError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Shard folders under `dirs`: each is a shard folder itself, or a result
+/// folder with `shards/*`.
+fn shard_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
+    let mut out = Vec::new();
+    for d in dirs {
+        if d.join("manifest.json").exists() {
+            out.push(d.clone());
+        } else if d.join("shards").is_dir() {
+            let mut sub: Vec<PathBuf> = std::fs::read_dir(d.join("shards"))
+                .map_err(|source| MergeError::Io {
+                    path: d.join("shards"),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("manifest.json").exists())
+                .collect();
+            sub.sort();
+            out.extend(sub);
+        }
+    }
+    if out.is_empty() {
+        let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        return Err(MergeError::NoShards(names.join(", ")));
+    }
+    Ok(out)
+}
+
+/// Reads a complete set of shards and returns the scenario and each point's
+/// results, gathered in the same order as an unsharded run.
+pub fn merge(
+    dirs: &[PathBuf],
+    registry: &crate::policy::Registry,
+) -> Result<(crate::scenario::Scenario, Vec<crate::runner::PointResults>), MergeError> {
+    let dirs = shard_dirs(dirs)?;
+    let mut manifests = Vec::new();
+    for d in &dirs {
+        let p = d.join("manifest.json");
+        let m: Manifest = serde_json::from_slice(&read(&p)?).map_err(|e| MergeError::Io {
+            path: p.clone(),
+            source: io::Error::new(io::ErrorKind::InvalidData, e),
+        })?;
+        manifests.push(m);
+    }
+    let first = &manifests[0];
+    for (d, m) in dirs.iter().zip(&manifests) {
+        if m.scenario_hash != first.scenario_hash {
+            return Err(MergeError::Mismatch(format!(
+                "{} ran scenario {} but {} ran scenario {}",
+                dirs[0].display(),
+                first.scenario_hash,
+                d.display(),
+                m.scenario_hash
+            )));
+        }
+        if m.of != first.of {
+            return Err(MergeError::Mismatch(format!(
+                "{} is one of {} shards but {} is one of {}",
+                dirs[0].display(),
+                first.of,
+                d.display(),
+                m.of
+            )));
+        }
+        if !m.complete {
+            return Err(MergeError::Incomplete(format!(
+                "shard {}-of-{} in {} did not finish (run it again with --resume)",
+                m.shard,
+                m.of,
+                d.display()
+            )));
+        }
+    }
+    let n = first.of;
+    let mut seen = vec![false; n as usize];
+    for m in &manifests {
+        if std::mem::replace(&mut seen[m.shard as usize], true) {
+            return Err(MergeError::Mismatch(format!(
+                "shard {}-of-{n} given twice",
+                m.shard
+            )));
+        }
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|&i| !seen[i as usize])
+        .map(|i| format!("{i}-of-{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Incomplete(format!(
+            "missing shards {}",
+            missing.join(", ")
+        )));
+    }
+    let sc = crate::scenario::Scenario::load_with(&dirs[0].join("scenario.ron"), registry)?;
+    let points =
+        crate::scenario::sweep::points(&sc).map_err(|(f, m)| MergeError::Mismatch(format!("{f}: {m}")))?;
+    let labels: Vec<String> = sc
+        .policy_factories(registry)
+        .map_err(|(i, f, m)| MergeError::Mismatch(format!("policies[{i}].{f}: {m}")))?
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    let mut out = Vec::new();
+    for (index, point) in points.iter().enumerate() {
+        let mut records = Vec::new();
+        for d in &dirs {
+            for batch in 0.. {
+                let f = batch_file(d, index, batch);
+                if !f.exists() {
+                    break;
+                }
+                records.extend(decode(&read(&f)?).map_err(|source| MergeError::Io { path: f, source })?);
+            }
+        }
+        records.sort_by_key(|r| (r.seed_index, r.policy));
+        let expected = sc.seeds as usize * labels.len();
+        if records.len() != expected {
+            return Err(MergeError::Incomplete(format!(
+                "point {index} has {} runs, expected {expected}",
+                records.len()
+            )));
+        }
+        let mut results = crate::runner::PointResults::new(point.params.clone(), &labels);
+        results.add(records);
+        out.push(results);
+    }
+    Ok((sc, out))
+}
