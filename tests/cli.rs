@@ -29,7 +29,13 @@ fn every_scenario_file_runs_a_short_horizon() {
             String::from_utf8_lossy(&o.stderr)
         );
         let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-        assert_eq!(csv.lines().count(), 1 + sc.policies.len(), "{}", path.display());
+        let points = coinfer::scenario::sweep::points(&sc).unwrap().len();
+        assert_eq!(
+            csv.lines().count(),
+            1 + points * sc.policies.len(),
+            "{}",
+            path.display()
+        );
         // The resolved copy (with the seeds actually run) loads back to the same scenario.
         sc.seeds = 2;
         assert_eq!(Scenario::load(&out.join("scenario.ron")).unwrap(), sc);

@@ -13,6 +13,7 @@ use coinfer::policy::solver::{
     side_tables, Bound, Choice, FreqSet, Layer, Problem, Side,
 };
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -97,19 +98,20 @@ fn relaxed_grid_min(p: &Problem) -> Option<f64> {
     let share = p.deadline_s - p.tx_time_s - p.server_wait_s;
     let (mut lo, mut hi) = (0.0, share);
     let mut best: Option<f64> = None;
-    for _ in 0..5 {
+    for _ in 0..12 {
         let step = (hi - lo) / N as f64;
-        let mut arg = None;
+        // The argmin of this round (its centre may repeat the last best).
+        let mut round: Option<(f64, f64)> = None;
         for i in 0..=N {
             let t = lo + step * i as f64;
             if let Some(v) = relaxed_at(p, t) {
-                if best.is_none_or(|b| v < b) {
-                    best = Some(v);
-                    arg = Some(t);
+                if round.is_none_or(|(b, _)| v < b) {
+                    round = Some((v, t));
                 }
             }
         }
-        if let Some(t) = arg {
+        if let Some((v, t)) = round {
+            best = Some(best.map_or(v, |b: f64| b.min(v)));
             (lo, hi) = ((t - step).max(0.0), (t + step).min(share));
         }
     }
@@ -266,7 +268,7 @@ fn check_exact(p: &Problem, seed: u64) -> Result<f64, TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig { rng_seed: RngSeed::Fixed(0xC0FF_EE01), ..ProptestConfig::with_cases(1000) })]
 
     #[test]
     fn exhaustive_matches_brute_force_and_bounds_relaxation(p in problem_strategy(), seed in any::<u64>()) {
@@ -282,7 +284,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig { rng_seed: RngSeed::Fixed(0xC0FF_EE02), ..ProptestConfig::with_cases(300) })]
 
     #[test]
     fn exhaustive_handles_arbitrary_tables(
