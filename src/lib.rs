@@ -28,6 +28,7 @@ pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod plot;
 pub mod policy;
 pub mod quant;
 pub mod report;

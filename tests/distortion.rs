@@ -149,6 +149,19 @@ fn distortion_on_synthetic_weights_stays_above_the_lower_bound() {
         .find(|c| c["quantizer"] == "uniform" && c["form"] == "quadrature")
         .unwrap();
     assert!(quad["r2"].as_f64().unwrap() >= 0.9, "{quad}");
+    // Its figures: per-weight distortion per block, and the output approximation.
+    let svg = std::fs::read_to_string(d.join("d/plots/distortion_language_model.svg")).unwrap();
+    for text in [
+        "D_U (upper bound)",
+        "D_L (lower bound)",
+        "uniform",
+        "pot_log",
+        "Bit-width b (bits)",
+    ] {
+        assert!(svg.contains(text), "lacks {text}");
+    }
+    let svg = std::fs::read_to_string(d.join("d/plots/output_approximation.svg")).unwrap();
+    assert!(svg.contains("uniform quadrature") && svg.contains("Predicted output distortion"));
 }
 
 #[test]

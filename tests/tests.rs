@@ -5,6 +5,8 @@ mod cli;
 mod conservation;
 mod determinism;
 mod distortion;
+mod figures;
+mod plot;
 mod policies;
 mod quant;
 mod queueing;

@@ -231,6 +231,7 @@ pub(super) fn run(args: Args) -> Result<()> {
         &out.join("distortion.json"),
         (serde_json::to_string_pretty(&summary)? + "\n").as_bytes(),
     )?;
+    crate::report::figures::draw_distortion(&out, &[crate::plot::Format::Svg, crate::plot::Format::Png])?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }

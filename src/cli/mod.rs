@@ -24,6 +24,8 @@ enum Command {
     Run(run::Args),
     /// Merge the shards of a run (`run --shard I/N`) into one set of results.
     Merge(run::MergeArgs),
+    /// Redraw the figures of a result folder from its files.
+    Plot(run::PlotArgs),
     /// Validate a scenario and print it resolved, with expected counts.
     Check {
         /// Scenario file (RON).
@@ -48,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Merge(args) => run::merge(args),
+        Command::Plot(args) => run::plot(args),
         Command::Check { scenario } => run::check(&scenario),
         Command::Solve(args) => solve::run(args),
         Command::Distortion(args) => distortion::run(args),

@@ -1,6 +1,8 @@
 //! `coinfer run`, `coinfer check` and `coinfer merge`.
 
+use crate::plot::Format;
 use crate::policy::Registry;
+use crate::report::figures::{self, KEY_METRICS};
 use crate::report::{self, Provenance};
 use crate::runner::{PointResults, RunError, Runner};
 use crate::scenario::{sweep, Scenario};
@@ -86,11 +88,16 @@ fn write_results(out: &Path, sc: &Scenario, points: &[PointResults], wall_time_s
         base_seed: sc.base_seed,
         wall_time_s,
     };
+    let deadlines: Vec<f64> = sweep::points(sc)
+        .expect("validated")
+        .iter()
+        .map(|p| p.scenario.agents.deadline_s)
+        .collect();
     let files = [
         ("scenario.ron", sc.to_ron()),
         ("summary.csv", report::summary_csv(&rows)),
         ("paired.csv", report::paired_csv(&paired)),
-        ("histograms.json", report::histograms_json(points)),
+        ("histograms.json", report::histograms_json(points, &deadlines)),
         ("summary.json", report::summary_json(&sc.name, &prov, &rows)),
     ];
     for (name, text) in files {
@@ -98,6 +105,8 @@ fn write_results(out: &Path, sc: &Scenario, points: &[PointResults], wall_time_s
         report::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();
+    figures::draw_results(out, &[Format::Svg, Format::Png], &metrics)?;
     Ok(())
 }
 
@@ -176,5 +185,49 @@ pub(super) fn merge(args: MergeArgs) -> Result<()> {
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     write_results(&out, &sc, &points, started.elapsed().as_secs_f64())?;
     eprintln!("merged {} points into {}", points.len(), out.display());
+    Ok(())
+}
+
+/// Arguments of `coinfer plot`.
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// A result folder of `coinfer run`, `coinfer merge` or `coinfer distortion`.
+    dir: PathBuf,
+    /// Image formats (comma-separated): svg, png.
+    #[arg(long, value_delimiter = ',', default_value = "svg,png")]
+    format: Vec<String>,
+    /// Metrics drawn against each sweep axis (comma-separated summary.csv columns).
+    #[arg(long, value_delimiter = ',')]
+    metrics: Option<Vec<String>>,
+}
+
+pub(super) fn plot(args: PlotArgs) -> Result<()> {
+    let mut formats = Vec::new();
+    for f in &args.format {
+        formats.push(match f.as_str() {
+            "svg" => Format::Svg,
+            "png" => Format::Png,
+            other => bail!("unknown format `{other}`: expected svg or png"),
+        });
+    }
+    let files = if args.dir.join("summary.csv").exists() {
+        let metrics = args
+            .metrics
+            .unwrap_or_else(|| KEY_METRICS.map(String::from).to_vec());
+        let header = std::fs::read_to_string(args.dir.join("summary.csv"))?;
+        let header: Vec<&str> = header.lines().next().unwrap_or_default().split(',').collect();
+        if let Some(m) = metrics.iter().find(|m| !header.contains(&m.as_str())) {
+            bail!(
+                "unknown metric `{m}`: expected summary.csv columns such as {}",
+                KEY_METRICS.join(", ")
+            );
+        }
+        figures::draw_results(&args.dir, &formats, &metrics)?
+    } else if args.dir.join("distortion.csv").exists() {
+        figures::draw_distortion(&args.dir, &formats)?
+    } else {
+        bail!("{} holds no summary.csv nor distortion.csv", args.dir.display());
+    };
+    eprintln!("{} files in {}", files.len(), args.dir.join("plots").display());
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! then renamed, so a reader never sees a half-written file. Every number is
 //! written in Rust's shortest round-trip form, so equal results give equal bytes.
 
+pub mod figures;
+
 use crate::metrics::{METRICS, N_METRICS};
 use crate::runner::PointResults;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
@@ -329,13 +331,14 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
     serde_json::to_string_pretty(&doc).expect("json") + "\n"
 }
 
-/// `histograms.json`: each point's merged latency histogram per policy,
-/// HDR V2-serialized and hex-encoded (for `coinfer plot`).
-pub fn histograms_json(points: &[PointResults]) -> String {
+/// `histograms.json`: each point's deadline and merged latency histogram per
+/// policy, HDR V2-serialized and hex-encoded (for `coinfer plot`).
+pub fn histograms_json(points: &[PointResults], deadlines_s: &[f64]) -> String {
     let mut ser = V2Serializer::new();
     let pts: Vec<Value> = points
         .iter()
-        .map(|pt| {
+        .zip(deadlines_s)
+        .map(|(pt, deadline)| {
             let params: serde_json::Map<String, Value> =
                 pt.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             let policies: Vec<Value> = pt
@@ -349,7 +352,7 @@ pub fn histograms_json(points: &[PointResults]) -> String {
                     json!({"policy": p.label, "hdr_v2": hex})
                 })
                 .collect();
-            json!({"params": params, "policies": policies})
+            json!({"params": params, "deadline_s": deadline, "policies": policies})
         })
         .collect();
     serde_json::to_string(&json!({"unit": "ns", "points": pts})).expect("json") + "\n"

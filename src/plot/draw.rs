@@ -1,0 +1,609 @@
+//! Layout and drawing of a [`Figure`] on any plotters backend.
+//!
+//! All geometry is in design units (1 unit = 0.5 pt at the 3.5-inch target width) and is
+//! multiplied by the backend scale only when emitting primitives, so SVG and PNG share one layout.
+
+use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::style::{series_style, Marker, SeriesStyle};
+use super::{Figure, Kind, DESIGN_H, DESIGN_W, FONT_FAMILY};
+
+/// Tick labels and legend: 8 pt.
+const TICK_EM: f64 = 16.0;
+/// Axis labels and title: 9 pt.
+const LABEL_EM: f64 = 18.0;
+/// Legend text: 8 pt, or 7 pt (the usual minimum in print) for long legends.
+const LEGEND_EM: f64 = 16.0;
+const LEGEND_EM_LONG: f64 = 14.0;
+/// Legends with more entries than this use the compact font and swatch.
+const LEGEND_LONG: usize = 4;
+const PAD: f64 = 6.0;
+const TICK_LEN: f64 = 5.0;
+const LINE_W: f64 = 2.4;
+const ERR_W: f64 = 1.4;
+const CAP_HALF: f64 = 4.0;
+const MARKER_R: f64 = 4.2;
+const FRAME_W: f64 = 1.2;
+const SWATCH_LEN: f64 = 30.0;
+const SWATCH_LEN_LONG: f64 = 22.0;
+const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+type Res = Result<(), String>;
+
+/// Thin wrapper that converts design units to backend pixels.
+struct Canvas<'a, DB: DrawingBackend> {
+    area: &'a DrawingArea<DB, Shift>,
+    s: f64,
+}
+
+impl<DB: DrawingBackend> Canvas<'_, DB> {
+    fn p(&self, (x, y): (f64, f64)) -> (i32, i32) {
+        ((x * self.s).round() as i32, (y * self.s).round() as i32)
+    }
+
+    fn width(&self, w: f64) -> u32 {
+        (w * self.s).round().max(1.0) as u32
+    }
+
+    fn draw<E>(&self, e: &E) -> Res
+    where
+        for<'b> &'b E: PointCollection<'b, (i32, i32)>,
+        E: Drawable<DB>,
+    {
+        self.area.draw(e).map_err(|e| e.to_string())
+    }
+
+    fn path(&self, pts: &[(f64, f64)], color: RGBColor, w: f64, dash: &[f64]) -> Res {
+        let style = ShapeStyle {
+            color: color.to_rgba(),
+            filled: false,
+            stroke_width: self.width(w),
+        };
+        for part in dash_split(pts, dash) {
+            let px: Vec<(i32, i32)> = part.iter().map(|&q| self.p(q)).collect();
+            self.draw(&PathElement::new(px, style))?;
+        }
+        Ok(())
+    }
+
+    fn polygon(&self, pts: &[(f64, f64)], color: RGBColor) -> Res {
+        let px: Vec<(i32, i32)> = pts.iter().map(|&q| self.p(q)).collect();
+        self.draw(&Polygon::new(px, color.filled()))
+    }
+
+    fn marker(&self, m: Marker, (x, y): (f64, f64), color: RGBColor) -> Res {
+        let r = MARKER_R;
+        match m {
+            Marker::Circle => self.draw(&Circle::new(
+                self.p((x, y)),
+                (r * self.s).round() as i32,
+                color.filled(),
+            )),
+            Marker::Square => {
+                let h = r * 0.85;
+                self.polygon(
+                    &[(x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h)],
+                    color,
+                )
+            }
+            Marker::TriangleUp | Marker::TriangleDown => {
+                let k = if m == Marker::TriangleUp { 1.0 } else { -1.0 };
+                let (rr, c30) = (r * 1.2, 0.866);
+                let apex = (x, y - k * rr);
+                self.polygon(
+                    &[
+                        apex,
+                        (x - rr * c30, y + k * rr * 0.5),
+                        (x + rr * c30, y + k * rr * 0.5),
+                    ],
+                    color,
+                )
+            }
+            Marker::Diamond => {
+                let (h, v) = (r * 0.95, r * 1.25);
+                self.polygon(&[(x, y - v), (x + h, y), (x, y + v), (x - h, y)], color)
+            }
+            Marker::Cross => {
+                let h = r * 0.9;
+                self.path(&[(x - h, y - h), (x + h, y + h)], color, LINE_W * 0.9, &[])?;
+                self.path(&[(x - h, y + h), (x + h, y - h)], color, LINE_W * 0.9, &[])
+            }
+            Marker::Plus => {
+                let h = r * 1.15;
+                self.path(&[(x - h, y), (x + h, y)], color, LINE_W * 0.9, &[])?;
+                self.path(&[(x, y - h), (x, y + h)], color, LINE_W * 0.9, &[])
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn text(&self, t: &str, at: (f64, f64), em: f64, color: RGBColor, h: HPos, v: VPos, rotate: bool) -> Res {
+        if t.is_empty() {
+            return Ok(());
+        }
+        let mut font = FontDesc::new(
+            FontFamily::Name(FONT_FAMILY),
+            em * 1.24 * self.s,
+            FontStyle::Normal,
+        );
+        if rotate {
+            font = font.transform(FontTransform::Rotate270);
+        }
+        let style = TextStyle::from(font).color(&color).pos(Pos::new(h, v));
+        self.area
+            .draw_text(t, &style, self.p(at))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Text width in design units (measured at a fixed scale so SVG and PNG layouts agree).
+fn text_w(t: &str, em: f64) -> f64 {
+    const M: f64 = 4.0;
+    let font = FontDesc::new(FontFamily::Name(FONT_FAMILY), em * 1.24 * M, FontStyle::Normal);
+    font.box_size(t)
+        .map(|(w, _)| f64::from(w) / M)
+        .unwrap_or(em * 0.6 * t.chars().count() as f64)
+}
+
+/// Splits a polyline into the "on" pieces of a dash pattern, continuing the phase across vertices.
+fn dash_split(pts: &[(f64, f64)], pattern: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    if pts.len() < 2 {
+        return vec![];
+    }
+    if pattern.is_empty() || pattern.iter().any(|&d| d <= 0.0) {
+        return vec![pts.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut cur = vec![pts[0]];
+    let (mut idx, mut left, mut on) = (0usize, pattern[0], true);
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+        let mut pos = 0.0;
+        while len - pos > left {
+            pos += left;
+            let t = pos / len;
+            let q = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+            if on {
+                cur.push(q);
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur = vec![q];
+            }
+            on = !on;
+            idx = (idx + 1) % pattern.len();
+            left = pattern[idx];
+        }
+        left -= len - pos;
+        if on {
+            cur.push(b);
+        }
+    }
+    if on && cur.len() >= 2 {
+        out.push(cur);
+    }
+    out
+}
+
+/// A series with invalid points removed, in data coordinates.
+struct Prepared {
+    style: SeriesStyle,
+    /// Continuous runs (broken where a point is invalid), sorted by x unless scatter.
+    runs: Vec<Vec<(f64, f64)>>,
+    /// Valid points with valid error half-widths.
+    points: Vec<(f64, f64, Option<f64>)>,
+}
+
+fn prepare(fig: &Figure) -> Vec<Prepared> {
+    let ok_x = |x: f64| x.is_finite() && (!fig.x_log || x > 0.0);
+    let ok_y = |y: f64| y.is_finite() && (!fig.y_log || y > 0.0);
+    fig.series
+        .iter()
+        .map(|s| {
+            let mut pts: Vec<_> = s.points.iter().filter(|p| ok_x(p.x)).collect();
+            if fig.kind != Kind::Scatter {
+                pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+            }
+            let mut runs = vec![];
+            let mut run = vec![];
+            for p in &pts {
+                if ok_y(p.y) {
+                    run.push((p.x, p.y));
+                } else if !run.is_empty() {
+                    runs.push(std::mem::take(&mut run));
+                }
+            }
+            if !run.is_empty() {
+                runs.push(run);
+            }
+            let points = pts
+                .iter()
+                .filter(|p| ok_y(p.y))
+                .map(|p| (p.x, p.y, p.err.filter(|e| e.is_finite() && *e > 0.0)))
+                .collect();
+            Prepared {
+                style: series_style(s.style),
+                runs,
+                points,
+            }
+        })
+        .collect()
+}
+
+/// Lays out and draws the whole figure on `area` (size `DESIGN_* × s`).
+pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, s: f64) -> Res {
+    let c = Canvas { area, s };
+    area.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (w, h) = (f64::from(DESIGN_W), f64::from(DESIGN_H));
+    let prepared = prepare(fig);
+
+    // ---- axes ----
+    let mut xs = vec![];
+    let mut ys = vec![];
+    for p in prepared.iter().flat_map(|p| &p.points) {
+        xs.push(p.0);
+        ys.push(p.1);
+        if let Some(e) = p.2 {
+            ys.push(p.1 + e);
+            if !fig.y_log || p.1 - e > 0.0 {
+                ys.push(p.1 - e);
+            }
+        }
+    }
+    let has_data = !xs.is_empty();
+    let vlines: Vec<&(f64, String)> = fig
+        .vlines
+        .iter()
+        .filter(|(x, _)| x.is_finite() && (!fig.x_log || *x > 0.0))
+        .collect();
+    if has_data {
+        xs.extend(vlines.iter().map(|v| v.0));
+    }
+    let mut xa = Axis::new(&xs, fig.x_log, 6);
+    let ya = Axis::new(&ys, fig.y_log, 6);
+
+    // ---- horizontal layout ----
+    let line = |em: f64| em * 1.2;
+    let ytick_w = ya.labels.iter().map(|l| text_w(l, TICK_EM)).fold(0.0, f64::max);
+    let left = PAD + line(LABEL_EM) + 3.0 + ytick_w + 3.0 + TICK_LEN;
+    let mut right = w - PAD;
+    // Fewer x ticks until neighbouring labels keep a clear gap; keep the last label inside.
+    for target in (2..=6).rev() {
+        xa.retarget(target);
+        let last_half = xa.labels.last().map_or(0.0, |l| text_w(l, TICK_EM) / 2.0);
+        let last_x = xa.major.last().map_or(0.0, |&v| xa.frac(v));
+        right = (w - PAD).min(w - PAD - (last_half - (1.0 - last_x) * (w - PAD - left)).max(0.0));
+        let centres: Vec<f64> = xa
+            .major
+            .iter()
+            .map(|&v| left + xa.frac(v) * (right - left))
+            .collect();
+        let fits =
+            xa.labels.windows(2).zip(centres.windows(2)).all(|(l, cx)| {
+                cx[1] - cx[0] >= (text_w(&l[0], TICK_EM) + text_w(&l[1], TICK_EM)) / 2.0 + 8.0
+            });
+        if fits {
+            break;
+        }
+    }
+    let xmap = |v: f64| left + xa.frac(v) * (right - left);
+
+    // ---- vertical layout (top down) ----
+    let mut top = PAD;
+    let title_y = top;
+    if fig.title.is_some() {
+        top += line(LABEL_EM) + 2.0;
+    }
+    // Legend above the plot area: as many columns as fit, row-major order.
+    let long = fig.series.len() > LEGEND_LONG;
+    let (legend_em, swatch) = if long {
+        (LEGEND_EM_LONG, SWATCH_LEN_LONG)
+    } else {
+        (LEGEND_EM, SWATCH_LEN)
+    };
+    let entry_w: Vec<f64> = fig
+        .series
+        .iter()
+        .map(|s| swatch + 5.0 + text_w(&s.label, legend_em))
+        .collect();
+    let col_gap = if long { 10.0 } else { 14.0 };
+    let avail = w - 2.0 * PAD;
+    let col_w = entry_w.iter().fold(0.0, |m: f64, &e| m.max(e)) + col_gap;
+    let n = fig.series.len();
+    let cols = ((avail + col_gap) / col_w).floor().clamp(1.0, n.max(1) as f64) as usize;
+    let rows = n.div_ceil(cols);
+    // Balance the rows (e.g. 2 + 2 instead of 3 + 1); each column is as wide as its widest entry.
+    let cols = if rows > 0 { n.div_ceil(rows) } else { cols };
+    let col_x: Vec<f64> = (0..cols)
+        .scan(0.0, |x, c| {
+            let this = *x;
+            let widest = entry_w
+                .iter()
+                .skip(c)
+                .step_by(cols)
+                .fold(0.0, |m: f64, &e| m.max(e));
+            *x += widest + col_gap;
+            Some(this)
+        })
+        .collect();
+    let legend_w = (0..cols)
+        .map(|c| {
+            entry_w
+                .iter()
+                .skip(c)
+                .step_by(cols)
+                .fold(0.0, |m: f64, &e| m.max(e))
+        })
+        .sum::<f64>()
+        + col_gap * cols.saturating_sub(1) as f64;
+    let legend_top = top;
+    let legend_row_h = line(legend_em) + 1.0;
+    top += rows as f64 * legend_row_h;
+    if rows > 0 {
+        top += 4.0;
+    }
+    // Reference-line labels sit in rows above the frame, staggered when they would collide.
+    let mut vl_rows: Vec<f64> = vec![];
+    let mut vl_place = vec![];
+    for (x, label) in &vlines {
+        if label.is_empty() || !has_data {
+            continue;
+        }
+        let lw = text_w(label, TICK_EM);
+        let cx = xmap(*x).clamp(PAD + lw / 2.0, w - PAD - lw / 2.0);
+        let row = match vl_rows.iter().position(|&end| cx - lw / 2.0 > end + 6.0) {
+            Some(r) => r,
+            None => {
+                vl_rows.push(f64::NEG_INFINITY);
+                vl_rows.len() - 1
+            }
+        };
+        vl_rows[row] = cx + lw / 2.0;
+        vl_place.push((cx, row, label.as_str()));
+    }
+    let vl_top = top;
+    let offset_row = ya.offset.is_some() && vl_rows.is_empty();
+    top += line(TICK_EM) * vl_rows.len() as f64;
+    if offset_row {
+        top += line(TICK_EM);
+    }
+    // Room for the top y tick label, which is centred on the frame edge.
+    top += line(TICK_EM) / 2.0 + 2.0;
+    let bottom = h - PAD - line(LABEL_EM) - 2.0 - line(TICK_EM) - 2.0 - TICK_LEN;
+    let ymap = |v: f64| bottom - ya.frac(v) * (bottom - top);
+
+    // ---- grid ----
+    for &v in &xa.major {
+        c.path(&[(xmap(v), top), (xmap(v), bottom)], GRID, 0.8, &[])?;
+    }
+    for &v in &ya.major {
+        c.path(&[(left, ymap(v)), (right, ymap(v))], GRID, 0.8, &[])?;
+    }
+
+    // ---- reference lines ----
+    for (x, _) in &vlines {
+        if has_data {
+            c.path(&[(xmap(*x), top), (xmap(*x), bottom)], GREY, 1.4, &[5.0, 3.0])?;
+        }
+    }
+    for (cx, row, label) in vl_place {
+        let y = vl_top + line(TICK_EM) * (row as f64 + 0.5);
+        c.text(label, (cx, y), TICK_EM, GREY, HPos::Center, VPos::Center, false)?;
+    }
+
+    // ---- data: lines, then error bars, then markers (markers on top) ----
+    let in_y = |y: f64| y.clamp(top, bottom);
+    for p in &prepared {
+        if fig.kind == Kind::Scatter {
+            continue;
+        }
+        for run in &p.runs {
+            let mut px: Vec<(f64, f64)> = Vec::with_capacity(run.len() * 2);
+            for (i, &(x, y)) in run.iter().enumerate() {
+                if fig.kind == Kind::Step && i > 0 {
+                    px.push((xmap(x), ymap(run[i - 1].1)));
+                }
+                px.push((xmap(x), ymap(y)));
+            }
+            c.path(&px, p.style.color, LINE_W, p.style.dash)?;
+        }
+    }
+    for p in &prepared {
+        for &(x, y, e) in &p.points {
+            let Some(e) = e else { continue };
+            let cx = xmap(x);
+            let hi = ymap(y + e);
+            let (lo, lo_cap) = if fig.y_log && y - e <= 0.0 {
+                (bottom, false)
+            } else {
+                (ymap(y - e), true)
+            };
+            c.path(&[(cx, in_y(lo)), (cx, in_y(hi))], p.style.color, ERR_W, &[])?;
+            c.path(
+                &[(cx - CAP_HALF, hi), (cx + CAP_HALF, hi)],
+                p.style.color,
+                ERR_W,
+                &[],
+            )?;
+            if lo_cap {
+                c.path(
+                    &[(cx - CAP_HALF, lo), (cx + CAP_HALF, lo)],
+                    p.style.color,
+                    ERR_W,
+                    &[],
+                )?;
+            }
+        }
+    }
+    for (si, p) in prepared.iter().enumerate() {
+        let n = p.points.len();
+        // Thin out markers on dense lines (~10 per series), staggered between series.
+        let (stride, offset) = if fig.kind != Kind::Scatter && n > 15 {
+            let stride = n.div_ceil(10);
+            (stride, (si % 4) * stride / 4)
+        } else {
+            (1, 0)
+        };
+        for (i, &(x, y, _)) in p.points.iter().enumerate() {
+            if i % stride == offset || (stride > 1 && i + 1 == n && fig.kind != Kind::Step) {
+                c.marker(p.style.marker, (xmap(x), ymap(y)), p.style.color)?;
+            }
+        }
+    }
+
+    // ---- frame, ticks, tick labels ----
+    let black = RGBColor(0, 0, 0);
+    c.path(
+        &[
+            (left, top),
+            (right, top),
+            (right, bottom),
+            (left, bottom),
+            (left, top),
+        ],
+        black,
+        FRAME_W,
+        &[],
+    )?;
+    for &v in &xa.minor {
+        c.path(
+            &[(xmap(v), bottom), (xmap(v), bottom + TICK_LEN * 0.6)],
+            black,
+            FRAME_W * 0.8,
+            &[],
+        )?;
+    }
+    for &v in &ya.minor {
+        c.path(
+            &[(left - TICK_LEN * 0.6, ymap(v)), (left, ymap(v))],
+            black,
+            FRAME_W * 0.8,
+            &[],
+        )?;
+    }
+    for (&v, l) in xa.major.iter().zip(&xa.labels) {
+        c.path(
+            &[(xmap(v), bottom), (xmap(v), bottom + TICK_LEN)],
+            black,
+            FRAME_W,
+            &[],
+        )?;
+        let at = (xmap(v), bottom + TICK_LEN + 2.0);
+        c.text(l, at, TICK_EM, black, HPos::Center, VPos::Top, false)?;
+    }
+    for (&v, l) in ya.major.iter().zip(&ya.labels) {
+        c.path(
+            &[(left - TICK_LEN, ymap(v)), (left, ymap(v))],
+            black,
+            FRAME_W,
+            &[],
+        )?;
+        let at = (left - TICK_LEN - 3.0, ymap(v));
+        c.text(l, at, TICK_EM, black, HPos::Right, VPos::Center, false)?;
+    }
+    if let Some(off) = &ya.offset {
+        c.text(
+            off,
+            (left, top - 3.0),
+            TICK_EM,
+            black,
+            HPos::Left,
+            VPos::Bottom,
+            false,
+        )?;
+    }
+
+    // ---- axis labels ----
+    let xl_y = h - PAD - line(LABEL_EM) / 2.0;
+    c.text(
+        &fig.x_label,
+        ((left + right) / 2.0, xl_y),
+        LABEL_EM,
+        black,
+        HPos::Center,
+        VPos::Center,
+        false,
+    )?;
+    if let Some(off) = &xa.offset {
+        c.text(
+            off,
+            (right, xl_y),
+            TICK_EM,
+            black,
+            HPos::Right,
+            VPos::Center,
+            false,
+        )?;
+    }
+    let yl_x = PAD + line(LABEL_EM) / 2.0;
+    c.text(
+        &fig.y_label,
+        (yl_x, (top + bottom) / 2.0),
+        LABEL_EM,
+        black,
+        HPos::Center,
+        VPos::Center,
+        true,
+    )?;
+
+    // ---- title and legend ----
+    if let Some(t) = &fig.title {
+        c.text(
+            t,
+            (w / 2.0, title_y),
+            LABEL_EM,
+            black,
+            HPos::Center,
+            VPos::Top,
+            false,
+        )?;
+    }
+    if n > 0 {
+        let x0 = ((left + right) / 2.0 - legend_w / 2.0).clamp(PAD, (w - PAD - legend_w).max(PAD));
+        for (i, (series, p)) in fig.series.iter().zip(&prepared).enumerate() {
+            let (row, col) = (i / cols, i % cols);
+            let x = x0 + col_x[col];
+            let y = legend_top + (row as f64 + 0.5) * legend_row_h;
+            if fig.kind != Kind::Scatter {
+                c.path(&[(x, y), (x + swatch, y)], p.style.color, LINE_W, p.style.dash)?;
+            }
+            c.marker(p.style.marker, (x + swatch / 2.0, y), p.style.color)?;
+            c.text(
+                &series.label,
+                (x + swatch + 5.0, y),
+                legend_em,
+                black,
+                HPos::Left,
+                VPos::Center,
+                false,
+            )?;
+        }
+    }
+    if !has_data {
+        let at = ((left + right) / 2.0, (top + bottom) / 2.0);
+        c.text("no data", at, LABEL_EM, GREY, HPos::Center, VPos::Center, false)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dash_split;
+
+    #[test]
+    fn dashes_cover_expected_length() {
+        let parts = dash_split(&[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)], &[2.0, 2.0]);
+        let on: f64 = parts
+            .iter()
+            .flat_map(|p| p.windows(2))
+            .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+            .sum();
+        assert!((on - 10.0).abs() < 1e-9, "{on}");
+        assert_eq!(dash_split(&[(0.0, 0.0), (1.0, 1.0)], &[]).len(), 1);
+    }
+}

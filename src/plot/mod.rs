@@ -1,0 +1,322 @@
+//! Publication-quality figures (SVG + 300-dpi-class PNG) plus tidy CSV of the plotted data.
+//!
+//! A [`Figure`] is rendered by [`render`] into `DIR/NAME.svg`, `DIR/NAME.png` (as requested) and
+//! always `DIR/NAME.csv`. Geometry is designed for a 3.5-inch single column: the SVG declares a
+//! physical size of 3.5 in × 2.625 in, the PNG is 1512 × 1134 px (432 dpi at 3.5 in, recorded in
+//! its `pHYs` chunk). Text uses an embedded DejaVu Sans, so no system font library is needed.
+
+mod axis;
+mod draw;
+mod style;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
+
+/// Design width in units of 0.5 pt (504 units = 3.5 in).
+const DESIGN_W: u32 = 504;
+/// Design height in units of 0.5 pt (378 units = 2.625 in).
+const DESIGN_H: u32 = 378;
+/// SVG coordinates per design unit (finer than the design grid for sub-unit precision).
+const SVG_SCALE: u32 = 2;
+/// PNG pixels per design unit.
+const PNG_SCALE: u32 = 3;
+/// PNG pixel width.
+pub const PNG_WIDTH: u32 = DESIGN_W * PNG_SCALE;
+/// PNG pixel height.
+pub const PNG_HEIGHT: u32 = DESIGN_H * PNG_SCALE;
+/// Physical figure width in inches (SVG `width`, PNG `pHYs`).
+pub const WIDTH_INCHES: f64 = 3.5;
+
+/// Font family name used for registration and written into SVG `font-family` (CSS fallback list).
+const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans.ttf"
+));
+
+/// How the points of each series are drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// Markers joined by lines (points sorted by x).
+    #[default]
+    Lines,
+    /// Markers only.
+    Scatter,
+    /// Staircase (post-step), for empirical CDFs.
+    Step,
+}
+
+/// One data point; `err` is a symmetric error-bar half-width (e.g. 95 % CI) in y units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    /// X value.
+    pub x: f64,
+    /// Y value.
+    pub y: f64,
+    /// Symmetric error-bar half-width; `None` (or non-finite / non-positive) draws no bar.
+    pub err: Option<f64>,
+}
+
+impl Point {
+    /// Point without an error bar.
+    pub fn new(x: f64, y: f64) -> Self {
+        Point { x, y, err: None }
+    }
+
+    /// Point with a symmetric error bar of half-width `err`.
+    pub fn with_err(x: f64, y: f64, err: f64) -> Self {
+        Point { x, y, err: Some(err) }
+    }
+}
+
+/// A labelled data series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Stable style index: the same index gives the same colour, marker and dash in every figure.
+    pub style: usize,
+    /// Data points; non-finite points (and non-positive ones on log axes) are skipped when drawn.
+    pub points: Vec<Point>,
+}
+
+/// A complete figure description.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figure {
+    /// File stem of the output files (no path separators).
+    pub name: String,
+    /// Optional title (papers usually put this in the caption instead).
+    pub title: Option<String>,
+    /// X axis label, including units.
+    pub x_label: String,
+    /// Y axis label, including units.
+    pub y_label: String,
+    /// Log10 x axis.
+    pub x_log: bool,
+    /// Log10 y axis.
+    pub y_log: bool,
+    /// Drawing kind applied to all series.
+    pub kind: Kind,
+    /// Data series, drawn and listed in the legend in this order.
+    pub series: Vec<Series>,
+    /// Vertical reference lines `(x, label)`, e.g. a deadline.
+    pub vlines: Vec<(f64, String)>,
+}
+
+/// Output image format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Scalable vector graphics with real text elements.
+    Svg,
+    /// 1512 × 1134 px RGB PNG.
+    Png,
+}
+
+impl Format {
+    /// File extension without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Svg => "svg",
+            Format::Png => "png",
+        }
+    }
+}
+
+/// Errors from [`render`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlotError {
+    /// Creating the directory or writing/renaming a file failed.
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        /// File or directory involved.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Drawing or encoding the image failed.
+    #[error("failed to draw {}: {cause}", path.display())]
+    Draw {
+        /// Output file being produced.
+        path: PathBuf,
+        /// Description of the failure.
+        cause: String,
+    },
+    /// The figure name is empty or is not a plain file stem.
+    #[error("invalid figure name {name:?}: must be a non-empty file stem without path separators")]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+    },
+}
+
+/// Registers the embedded font with plotters exactly once.
+fn ensure_font(path: &Path) -> Result<(), PlotError> {
+    static FONT: OnceLock<Result<(), String>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, plotters::style::FontStyle::Normal, FONT_BYTES)
+            .map_err(|_| "embedded DejaVu Sans font could not be parsed".to_string())
+    })
+    .clone()
+    .map_err(|cause| PlotError::Draw {
+        path: path.to_path_buf(),
+        cause,
+    })
+}
+
+/// Renders `fig` into `dir` (created if missing) in each requested format, plus `NAME.csv`.
+///
+/// Every file is written to a temporary file in `dir` and renamed into place, so readers never
+/// see a partial file. Returns the written paths: images in the order requested (duplicates
+/// ignored), then the CSV.
+pub fn render(fig: &Figure, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, PlotError> {
+    let name = &fig.name;
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\', '\0'])
+        || Path::new(name).components().count() != 1
+    {
+        return Err(PlotError::InvalidName { name: name.clone() });
+    }
+    fs::create_dir_all(dir).map_err(|source| PlotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let mut done: Vec<Format> = Vec::new();
+    for &format in formats {
+        if done.contains(&format) {
+            continue;
+        }
+        done.push(format);
+        let path = dir.join(format!("{name}.{}", format.extension()));
+        ensure_font(&path)?;
+        let bytes = match format {
+            Format::Svg => svg_bytes(fig),
+            Format::Png => png_bytes(fig),
+        }
+        .map_err(|cause| PlotError::Draw {
+            path: path.clone(),
+            cause,
+        })?;
+        write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    let csv_path = dir.join(format!("{name}.csv"));
+    write_atomic(&csv_path, tidy_csv(fig).as_bytes())?;
+    written.push(csv_path);
+    Ok(written)
+}
+
+/// Draws the figure on any plotters backend of size `DESIGN_* × scale`.
+fn draw_on<DB: DrawingBackend>(backend: DB, fig: &Figure, scale: u32) -> Result<(), String> {
+    let root = backend.into_drawing_area();
+    draw::draw_figure(&root, fig, f64::from(scale))?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn svg_bytes(fig: &Figure) -> Result<Vec<u8>, String> {
+    let mut svg = String::new();
+    draw_on(
+        SVGBackend::with_string(&mut svg, (DESIGN_W * SVG_SCALE, DESIGN_H * SVG_SCALE)),
+        fig,
+        SVG_SCALE,
+    )?;
+    // Declare the physical size; the viewBox written by plotters keeps the drawing coordinates.
+    let height_in = WIDTH_INCHES * f64::from(DESIGN_H) / f64::from(DESIGN_W);
+    let old = format!(
+        "<svg width=\"{}\" height=\"{}\"",
+        DESIGN_W * SVG_SCALE,
+        DESIGN_H * SVG_SCALE
+    );
+    let new = format!("<svg width=\"{WIDTH_INCHES}in\" height=\"{height_in}in\"");
+    let svg = svg.replacen(&old, &new, 1);
+    Ok(svg.into_bytes())
+}
+
+fn png_bytes(fig: &Figure) -> Result<Vec<u8>, String> {
+    let mut rgb = vec![0u8; (PNG_WIDTH * PNG_HEIGHT * 3) as usize];
+    draw_on(
+        BitMapBackend::with_buffer(&mut rgb, (PNG_WIDTH, PNG_HEIGHT)),
+        fig,
+        PNG_SCALE,
+    )?;
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, PNG_WIDTH, PNG_HEIGHT);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let ppm = (f64::from(PNG_WIDTH) / (WIDTH_INCHES * 0.0254)).round() as u32;
+    enc.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: ppm,
+        yppu: ppm,
+        unit: png::Unit::Meter,
+    }));
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Writes `bytes` to a unique temporary file next to `path`, syncs it, and renames it over `path`.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PlotError::Io { path, source }
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(
+        ".{file_name}.{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(bytes).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(io_err(path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Tidy CSV of all points (including non-finite ones), header `series,x,y,err`.
+///
+/// Numbers use Rust's shortest round-trip `Display` (`NaN`, `inf`, `-inf` for non-finite values),
+/// `err` is empty when `None`, and labels are quoted per RFC 4180 when needed.
+pub fn tidy_csv(fig: &Figure) -> String {
+    let mut out = String::from("series,x,y,err\n");
+    for s in &fig.series {
+        let label = csv_field(&s.label);
+        for p in &s.points {
+            let _ = write!(out, "{label},{},{},", p.x, p.y);
+            if let Some(e) = p.err {
+                let _ = write!(out, "{e}");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) || s.trim() != s {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
