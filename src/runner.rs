@@ -291,6 +291,9 @@ impl<'s> Runner<'s> {
     }
 }
 
+/// Seeds per file of results on disk.
+const CHUNK_SEEDS: u32 = 8;
+
 /// What every point's task shares.
 struct PointCtx<'a, 's> {
     runner: &'a Runner<'s>,
@@ -315,10 +318,15 @@ impl PointCtx<'_, '_> {
         };
         let window_s = sc.horizon_s - sc.warmup_s;
         let mut results = PointResults::new(point.params.clone(), self.labels);
-        let mut batch = 0u32;
+        // Seeds are run in chunks of CHUNK_SEEDS (one file each, so an
+        // interrupted run loses little); with `ci_rel`, precision is checked
+        // after each batch of `seeds` seeds.
+        let (mut done, mut chunk) = (0u32, 0u32);
+        let mut target = r.seeds.min(max_seeds);
         loop {
-            let lo = batch * r.seeds;
-            let hi = (lo + r.seeds).min(max_seeds);
+            let lo = done;
+            let hi = (lo + CHUNK_SEEDS).min(target);
+            let batch = chunk;
             let seed_idx: Vec<u32> = (lo..hi).filter(|s| s % sn == si).collect();
             let file = self.dir.map(|d| batch_file(d, index, batch));
             let records = match &file {
@@ -378,13 +386,18 @@ impl PointCtx<'_, '_> {
                 }
             };
             results.add(records);
-            batch += 1;
+            (done, chunk) = (hi, chunk + 1);
+            if done < target {
+                continue;
+            }
             let precise = base.ci_rel.is_none_or(|rel| results.precise(rel));
-            if hi >= max_seeds || precise {
+            if done >= max_seeds || precise {
                 return Ok(results);
             }
+            let next = (target + r.seeds).min(max_seeds);
             self.bar
-                .inc_length((self.labels.len() as u32 * r.seeds.min(max_seeds - hi)) as u64);
+                .inc_length((self.labels.len() as u32 * (next - target).div_ceil(sn)) as u64);
+            target = next;
         }
     }
 

@@ -386,3 +386,51 @@ fn trace_writes_one_row_per_request() {
     }
     assert_eq!(counted_rows, completed);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_resume_finishes_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Long enough (a few seconds) to be interrupted after its first chunk.
+    let text = SWEEP
+        .replace("horizon_s: 4.0", "horizon_s: 400.0")
+        .replace("seeds: 6,", "seeds: 24,")
+        .replace("values: [20.0, 120.0]", "values: [20.0, 60.0, 120.0, 160.0]");
+    std::fs::write(d.join("s.ron"), text).unwrap();
+    let mut child = Command::new(bin())
+        .args(["run", "--quiet", "--out", "cut", "s.ron"])
+        .current_dir(d)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let shard = d.join("cut/shards/0-of-1");
+    let started = std::time::Instant::now();
+    while !std::fs::read_dir(&shard).is_ok_and(|r| {
+        r.filter_map(Result::ok)
+            .any(|e| e.path().extension().is_some_and(|x| x == "bin"))
+    }) {
+        assert!(started.elapsed().as_secs() < 60, "no chunk written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the run finished before Ctrl-C: make it longer"
+    );
+    assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
+    assert!(
+        !d.join("cut/summary.csv").exists(),
+        "no summary after an interrupt"
+    );
+    let o = ok(&["run", "--resume", "--out", "cut", "s.ron"], d);
+    let line = String::from_utf8_lossy(&o.stderr);
+    assert!(!line.contains(" 0 resumed"), "{line}");
+    ok(&["run", "--quiet", "--out", "whole", "s.ron"], d);
+    assert_same(&d.join("whole"), &d.join("cut"));
+}
