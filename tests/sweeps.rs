@@ -397,7 +397,7 @@ fn ctrl_c_stops_cleanly_and_resume_finishes_identically() {
         .replace("seeds: 6,", "seeds: 24,")
         .replace("values: [20.0, 120.0]", "values: [20.0, 60.0, 120.0, 160.0]");
     std::fs::write(d.join("s.ron"), text).unwrap();
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .args(["run", "--quiet", "--out", "cut", "s.ron"])
         .current_dir(d)
         .stderr(std::process::Stdio::piped())
