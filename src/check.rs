@@ -36,10 +36,9 @@ pub fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 /// An optional finite number ≥ 0.
 pub fn non_negative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Option::<f64>::deserialize(d)? {
-        None => Ok(None),
-        Some(v) => check(v, v.is_finite() && v >= 0.0, "a finite number >= 0").map(Some),
-    }
+    Option::<f64>::deserialize(d)?
+        .map(|v| check(v, v.is_finite() && v >= 0.0, "a finite number >= 0"))
+        .transpose()
 }
 
 /// A number in `[0, 1)` (a correlation coefficient or probability).
@@ -62,10 +61,12 @@ pub fn positive_list_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f
     Ok(Some(v))
 }
 
-/// A count ≥ 1.
-pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    let v = u32::deserialize(d)?;
-    if v == 0 {
+/// A count ≥ 1 (any unsigned integer type).
+pub fn count<'de, D: Deserializer<'de>, T: Deserialize<'de> + From<u8> + PartialEq>(
+    d: D,
+) -> Result<T, D::Error> {
+    let v = T::deserialize(d)?;
+    if v == T::from(0) {
         return Err(D::Error::custom("invalid value 0: expected a count >= 1"));
     }
     Ok(v)
@@ -82,19 +83,9 @@ pub fn bits_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error>
     }
 }
 
-/// A count ≥ 1 (sizes).
-pub fn count_usize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
-    let v = usize::deserialize(d)?;
-    if v == 0 {
-        return Err(D::Error::custom("invalid value 0: expected a count >= 1"));
-    }
-    Ok(v)
-}
-
 /// An optional finite number > 0.
 pub fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Option::<f64>::deserialize(d)? {
-        None => Ok(None),
-        Some(v) => check(v, v.is_finite() && v > 0.0, "a finite number > 0").map(Some),
-    }
+    Option::<f64>::deserialize(d)?
+        .map(|v| check(v, v.is_finite() && v > 0.0, "a finite number > 0"))
+        .transpose()
 }

@@ -78,3 +78,20 @@ fn mm4_wait_matches_erlang_c() {
     eprintln!("M/M/4 rho=0.8: Wq = {got:.6} s (CI ±{ci:.6}), Erlang C {expected:.6} s, rel. error {rel:.4}");
     assert!(rel < 0.03, "M/M/4 mean wait {got} vs Erlang C {expected}");
 }
+
+#[test]
+fn edf_waiting_room_serves_earliest_deadline_first_ties_in_arrival_order() {
+    use coinfer::model::server::{Discipline, WaitingRoom};
+    use coinfer::units::SimTime;
+    let mut edf = WaitingRoom::new(Discipline::Edf);
+    let mut fifo = WaitingRoom::new(Discipline::Fifo);
+    for (deadline, id) in [(30, "a"), (10, "b"), (30, "c"), (20, "d"), (10, "e")] {
+        edf.push(SimTime(deadline), id);
+        fifo.push(SimTime(deadline), id);
+    }
+    assert_eq!(edf.len(), 5);
+    let order: Vec<&str> = std::iter::from_fn(|| edf.pop()).collect();
+    assert_eq!(order, ["b", "e", "d", "a", "c"]);
+    let order: Vec<&str> = std::iter::from_fn(|| fifo.pop()).collect();
+    assert_eq!(order, ["a", "b", "c", "d", "e"]);
+}

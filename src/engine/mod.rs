@@ -265,7 +265,7 @@ impl Engine<'_, '_, '_, '_> {
         }
         match self.world.workers.iter().position(|w| w.is_none()) {
             Some(w) => self.start_service(w as u32, req),
-            None => self.world.server_queue.push(req.deadline.0, req),
+            None => self.world.server_queue.push(req.deadline, req),
         }
     }
 

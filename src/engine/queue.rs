@@ -1,4 +1,5 @@
-//! The event queue: a binary heap keyed by `(time, seq)`.
+//! The event queue: a binary heap keyed by `(time, seq)` (also the server's
+//! EDF waiting room, keyed by deadline).
 //!
 //! `seq` is the insertion count, so events scheduled for the same instant come
 //! out in the order they were scheduled (SPEC 1). std's `BinaryHeap` was chosen
@@ -60,6 +61,11 @@ impl<E> EventQueue<E> {
     /// The time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    /// The pending events, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &E> {
+        self.heap.iter().map(|Reverse((_, _, Entry(e)))| e)
     }
 
     /// Number of pending events.

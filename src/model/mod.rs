@@ -72,7 +72,7 @@ pub struct QuantizerConfig {
     pub kind: QuantizerKind,
     /// Weights per block on which distortion is measured (synthetic draws per
     /// seed, or an evenly strided sample of the real tensors; default 1e5).
-    #[serde(deserialize_with = "crate::check::count_usize")]
+    #[serde(deserialize_with = "crate::check::count")]
     pub sample_weights: usize,
 }
 

@@ -6,13 +6,14 @@
 //! factor of mean 1 drawn from the service law (SPEC 4.5).
 
 use crate::check;
+use crate::engine::queue::EventQueue;
 use crate::model::cpu::CpuConfig;
+use crate::units::SimTime;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Order in which waiting requests are served.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -87,34 +88,12 @@ impl Default for ServerConfig {
     }
 }
 
-/// The server's waiting room, ordered by the discipline. Items are
-/// `(deadline_ns, seq, item)`; `seq` breaks ties in arrival order.
+/// The server's waiting room, ordered by the discipline (EDF ties: first in).
 #[derive(Debug)]
 pub struct WaitingRoom<T> {
     discipline: Discipline,
     fifo: VecDeque<T>,
-    edf: BinaryHeap<Reverse<(u64, u64, Slot<T>)>>,
-    seq: u64,
-}
-
-/// Wrapper so heap entries compare only on their keys.
-#[derive(Debug)]
-struct Slot<T>(T);
-impl<T> PartialEq for Slot<T> {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl<T> Eq for Slot<T> {}
-impl<T> PartialOrd for Slot<T> {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<T> Ord for Slot<T> {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
+    edf: EventQueue<T>,
 }
 
 impl<T> WaitingRoom<T> {
@@ -123,19 +102,15 @@ impl<T> WaitingRoom<T> {
         WaitingRoom {
             discipline,
             fifo: VecDeque::new(),
-            edf: BinaryHeap::new(),
-            seq: 0,
+            edf: EventQueue::default(),
         }
     }
 
-    /// Adds a request with absolute deadline `deadline_ns`.
-    pub fn push(&mut self, deadline_ns: u64, item: T) {
+    /// Adds a request with absolute deadline `deadline`.
+    pub fn push(&mut self, deadline: SimTime, item: T) {
         match self.discipline {
             Discipline::Fifo => self.fifo.push_back(item),
-            Discipline::Edf => {
-                self.seq += 1;
-                self.edf.push(Reverse((deadline_ns, self.seq, Slot(item))));
-            }
+            Discipline::Edf => self.edf.push(deadline, item),
         }
     }
 
@@ -143,7 +118,7 @@ impl<T> WaitingRoom<T> {
     pub fn pop(&mut self) -> Option<T> {
         match self.discipline {
             Discipline::Fifo => self.fifo.pop_front(),
-            Discipline::Edf => self.edf.pop().map(|Reverse((_, _, Slot(t)))| t),
+            Discipline::Edf => self.edf.pop().map(|(_, t)| t),
         }
     }
 
@@ -154,9 +129,7 @@ impl<T> WaitingRoom<T> {
 
     /// The waiting requests, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.fifo
-            .iter()
-            .chain(self.edf.iter().map(|Reverse((_, _, Slot(t)))| t))
+        self.fifo.iter().chain(self.edf.iter())
     }
 
     /// Whether no request waits.
