@@ -106,6 +106,14 @@ pub enum RunError {
         /// The cause.
         source: std::io::Error,
     },
+    /// `--resume` found the results of another scenario.
+    #[error("cannot resume: {dir} holds runs of another scenario (hash {found}); run without --resume to start over")]
+    Stale {
+        /// The shard folder.
+        dir: PathBuf,
+        /// The hash found there.
+        found: String,
+    },
     /// Stopped by the user; finished batches are on disk.
     #[error("interrupted: {saved} finished runs are saved; run again with --resume to continue")]
     Interrupted {
@@ -229,6 +237,24 @@ impl<'s> Runner<'s> {
         if let Some(dir) = &dir {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
             let m = dir.join("manifest.json");
+            let old: Option<Manifest> = std::fs::read(&m)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if self.resume {
+                if let Some(old) = old.filter(|o| o.scenario_hash != manifest.scenario_hash) {
+                    return Err(RunError::Stale {
+                        dir: dir.clone(),
+                        found: old.scenario_hash,
+                    });
+                }
+            } else {
+                // A fresh run: batches of an earlier run here are not ours.
+                for e in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
+                    if e.path().extension().is_some_and(|x| x == "bin") {
+                        std::fs::remove_file(e.path()).map_err(io_err(&e.path()))?;
+                    }
+                }
+            }
             let json = serde_json::to_string_pretty(&manifest).expect("json");
             write_atomic(&m, json.as_bytes()).map_err(io_err(&m))?;
             let s = dir.join("scenario.ron");

@@ -189,6 +189,13 @@ fn resume_completes_an_interrupted_run_identically() {
     let line = String::from_utf8_lossy(&o.stderr);
     assert!(line.contains("48 runs (24 simulated, 24 resumed)"), "{line}");
     assert_same(&d.join("full"), &d.join("part"));
+    // Resuming with another scenario is refused; a fresh run there starts over.
+    std::fs::write(d.join("t.ron"), SWEEP.replace("seeds: 6,", "seeds: 5,")).unwrap();
+    let o = coinfer(&["run", "--resume", "--out", "part", "t.ron"], d);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds runs of another scenario"));
+    let o = ok(&["run", "--out", "part", "t.ron"], d);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("40 runs (40 simulated, 0 resumed)"));
 }
 
 #[test]
