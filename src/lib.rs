@@ -2,12 +2,20 @@
 //! collaborative inference of large AI models on embodied agents.
 //!
 //! ```text
-//! scenarios/x.ron --Scenario::load--> Scenario (validated)
-//! Scenario --Runner--> for each (policy, seed), in parallel:
+//! scenarios/x.ron --Scenario::load--> Scenario (validated) --sweep::points--> points
+//! Runner: for each (point, policy, seed), in parallel:
 //!     World (agents, links, server; random streams of the seed)
 //!     engine::run(&mut World, &mut dyn Policy, &mut RunMetrics) -> RunSummary
-//! Vec<RunSummary> --report::aggregate--> summary.csv, summary.json
+//!     (batches of runs also go to OUT/shards/ for --resume and `coinfer merge`)
+//! points --report::aggregate / paired--> summary.csv, paired.csv, summary.json
+//! result files --report::figures--> plots/*.svg, *.png, *.csv
 //! ```
+//!
+//! Where things live: `model` (agents, links, compute units, server, model
+//! profile), `engine` (the event loop), `policy` (decisions and their solvers),
+//! `quant` (quantizers, bounds, profiles), `scenario` (files, validation,
+//! sweeps), `runner` and `shard` (Monte Carlo, partial results), `report` and
+//! `plot` (statistics, files, figures), `cli` (the commands).
 //!
 //! A run, end to end, from an inline scenario:
 //!

@@ -163,12 +163,6 @@ impl Laim {
         [Side::Agent, Side::Server].map(|side| solver::side_tables(&self.layers(side), bound))
     }
 
-    /// The table of output bounds `D_out,U` or `D_out,L` per side and bits.
-    pub fn bound_table(&self, bound: solver::Bound) -> DistortionTable {
-        let [a, s] = self.side_tables(bound);
-        DistortionTable::from_sides(a.distortion, s.distortion)
-    }
-
     /// The table of `Σ A_l n_l d_l(b)` where `d_l(b)` is what quantizer `q`
     /// really achieves on the weights `weights(l)` of block `l`.
     pub fn quantizer_table(&self, q: &dyn Quantizer, weights: impl Fn(usize) -> Vec<f32>) -> DistortionTable {

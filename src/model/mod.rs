@@ -97,10 +97,12 @@ impl System {
         server: &ServerConfig,
         quantizer: &QuantizerConfig,
     ) -> System {
+        let bound_tables = [laim.side_tables(Bound::Upper), laim.side_tables(Bound::Lower)];
+        let table = |[a, s]: [SideTables; 2]| DistortionTable::from_sides(a.distortion, s.distortion);
         System {
-            upper: laim.bound_table(Bound::Upper),
-            lower: laim.bound_table(Bound::Lower),
-            bound_tables: [laim.side_tables(Bound::Upper), laim.side_tables(Bound::Lower)],
+            upper: table(bound_tables[0]),
+            lower: table(bound_tables[1]),
+            bound_tables,
             approx: synthetic_table(&laim, quantizer, REFERENCE_SEED),
             quantizer: quantizer.clone(),
             laim,
