@@ -255,8 +255,7 @@ impl<'s> Runner<'s> {
                     }
                 }
             }
-            let json = serde_json::to_string_pretty(&manifest).expect("json");
-            write_atomic(&m, json.as_bytes()).map_err(io_err(&m))?;
+            write_manifest(dir, &manifest)?;
             let s = dir.join("scenario.ron");
             write_atomic(&s, sc.to_ron().as_bytes()).map_err(io_err(&s))?;
         }
@@ -305,9 +304,7 @@ impl<'s> Runner<'s> {
         };
         if let Some(dir) = &dir {
             manifest.complete = true;
-            let m = dir.join("manifest.json");
-            let json = serde_json::to_string_pretty(&manifest).expect("json");
-            write_atomic(&m, json.as_bytes()).map_err(io_err(&m))?;
+            write_manifest(dir, &manifest)?;
         }
         Ok(Study {
             points,
@@ -315,6 +312,12 @@ impl<'s> Runner<'s> {
             resumed: counts.1.into_inner(),
         })
     }
+}
+
+fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), RunError> {
+    let m = dir.join("manifest.json");
+    let json = serde_json::to_string_pretty(manifest).expect("json");
+    write_atomic(&m, json.as_bytes()).map_err(io_err(&m))
 }
 
 /// Seeds per file of results on disk.
@@ -352,9 +355,8 @@ impl PointCtx<'_, '_> {
         loop {
             let lo = done;
             let hi = (lo + CHUNK_SEEDS).min(target);
-            let batch = chunk;
             let seed_idx: Vec<u32> = (lo..hi).filter(|s| s % sn == si).collect();
-            let file = self.dir.map(|d| batch_file(d, index, batch));
+            let file = self.dir.map(|d| batch_file(d, index, chunk));
             let records = match &file {
                 Some(f) if r.resume && f.exists() => {
                     let bytes = std::fs::read(f).map_err(io_err(f))?;
