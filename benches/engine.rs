@@ -1,8 +1,8 @@
 //! Engine benchmarks: the bare event loop (std `BinaryHeap`, as used, against
 //! the `priority-queue` crate), and one full run of `scenarios/paper.ron`.
 
-use coinfer::engine::queue::EventQueue;
 use coinfer::policy::Registry;
+use coinfer::queue::EventQueue;
 use coinfer::rng::{stream, Purpose, StreamId};
 use coinfer::scenario::Scenario;
 use coinfer::units::SimTime;

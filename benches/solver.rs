@@ -1,9 +1,8 @@
 //! Criterion benchmark of one decision with BLIP-2-like numbers: 5 agent and
 //! 4 server DVFS states, bits 2..=16, `D_U` tables.
 
-use coinfer::policy::solver::{
-    exhaustive, paper_joint, side_tables, Bound, FreqSet, Layer, Problem, Side, SideTables,
-};
+use coinfer::model::distortion::{side_tables, Bound, Layer, SideTables};
+use coinfer::policy::solver::{exhaustive, paper_joint, FreqSet, Problem, Side};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 fn side(weights: f64, c: f64, kappa: f64, ghz: &[f64], tables: SideTables) -> Side {

@@ -34,11 +34,13 @@
 pub mod check;
 pub mod cli;
 pub mod engine;
+pub mod fsio;
 pub mod metrics;
 pub mod model;
 pub mod plot;
 pub mod policy;
 pub mod quant;
+pub mod queue;
 pub mod report;
 pub mod rng;
 pub mod runner;

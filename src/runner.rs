@@ -8,77 +8,20 @@
 //! `--shard`, `coinfer merge` and `--resume` build on.
 
 use crate::engine;
-use crate::metrics::{latency_histogram, Recorder, RunMetrics, RunSummary};
+use crate::engine::Recorder;
+use crate::fsio::write_atomic;
+use crate::metrics::{PointResults, RunMetrics, RunRecord};
 use crate::model::request::Request;
 use crate::policy::Registry;
 use crate::quant::ProfileError;
-use crate::report::{mean_ci95, write_atomic};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::scenario::{sweep, Point, Scenario};
-use crate::shard::{self, batch_file, shard_dir, Manifest, RunRecord};
-use hdrhistogram::Histogram;
+use crate::shard::{self, batch_file, shard_dir, Manifest};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-/// All runs of one policy at one point.
-#[derive(Clone, Debug)]
-pub struct PolicyRuns {
-    /// The policy's label.
-    pub label: String,
-    /// One summary per seed, in seed order.
-    pub runs: Vec<RunSummary>,
-    /// Latencies of every run, merged.
-    pub latency: Histogram<u64>,
-}
-
-/// The results of one sweep point.
-#[derive(Clone, Debug)]
-pub struct PointResults {
-    /// `(param, value)` of the point (empty without a sweep).
-    pub params: Vec<(String, String)>,
-    /// One entry per policy, in scenario order.
-    pub policies: Vec<PolicyRuns>,
-}
-
-impl PointResults {
-    /// Empty results for a point and the policy labels.
-    pub fn new(params: Vec<(String, String)>, labels: &[String]) -> Self {
-        PointResults {
-            params,
-            policies: labels
-                .iter()
-                .map(|l| PolicyRuns {
-                    label: l.clone(),
-                    runs: Vec::new(),
-                    latency: latency_histogram(),
-                })
-                .collect(),
-        }
-    }
-
-    /// Adds records; each policy's records must come in seed order.
-    pub fn add(&mut self, records: Vec<RunRecord>) {
-        for r in records {
-            let p = &mut self.policies[r.policy as usize];
-            p.latency.add(&r.latency).expect("same histogram bounds");
-            p.runs.push(r.summary);
-        }
-    }
-
-    /// Whether every metric's 95 % CI half-width is within `rel × |mean|`
-    /// for every policy.
-    fn precise(&self, rel: f64) -> bool {
-        self.policies.iter().all(|p| {
-            (0..crate::metrics::N_METRICS).all(|m| {
-                let (mean, ci) = mean_ci95(p.runs.iter().map(|r| r.values[m]));
-                mean.is_nan() || ci <= rel * mean.abs()
-            })
-        })
-    }
-}
 
 /// A finished study.
 #[derive(Debug)]
@@ -229,7 +172,7 @@ impl<'s> Runner<'s> {
         let (si, sn) = self.shard;
         let dir = self.out.as_ref().map(|o| shard_dir(o, si, sn));
         let mut manifest = Manifest {
-            scenario_hash: shard::hash_hex(&sc.to_ron()),
+            scenario_hash: crate::fsio::hash_hex(&sc.to_ron()),
             shard: si,
             of: sn,
             complete: false,

@@ -6,25 +6,12 @@
 //!
 //! Layout: `OUT/shards/<I>-of-<N>/{manifest.json, scenario.ron, p<point>-b<batch>.bin}`.
 
-use crate::metrics::{RunSummary, N_METRICS};
+use crate::metrics::{PointResults, RunRecord, RunSummary, N_METRICS};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-
-/// One run as stored in a shard.
-#[derive(Clone, Debug)]
-pub struct RunRecord {
-    /// Index of the policy in the scenario.
-    pub policy: u32,
-    /// Index of the seed (`seed = base_seed + seed_index`).
-    pub seed_index: u32,
-    /// The run's summary.
-    pub summary: RunSummary,
-    /// Its latency histogram.
-    pub latency: Histogram<u64>,
-}
 
 const MAGIC: &[u8; 8] = b"COINFR01";
 
@@ -138,15 +125,6 @@ pub fn batch_file(dir: &Path, point: usize, batch: u32) -> PathBuf {
     dir.join(format!("p{point:05}-b{batch:04}.bin"))
 }
 
-/// A stable 64-bit FNV-1a hash of `text`, in hex.
-pub fn hash_hex(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
 /// Why shards cannot be merged.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -212,7 +190,7 @@ fn shard_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
 pub fn merge(
     dirs: &[PathBuf],
     registry: &crate::policy::Registry,
-) -> Result<(crate::scenario::Scenario, Vec<crate::runner::PointResults>), MergeError> {
+) -> Result<(crate::scenario::Scenario, Vec<PointResults>), MergeError> {
     let dirs = shard_dirs(dirs)?;
     let mut manifests = Vec::new();
     for d in &dirs {
@@ -301,7 +279,7 @@ pub fn merge(
                 records.len()
             )));
         }
-        let mut results = crate::runner::PointResults::new(point.params.clone(), &labels);
+        let mut results = PointResults::new(point.params.clone(), &labels);
         results.add(records);
         out.push(results);
     }

@@ -4,7 +4,7 @@
 //! `server_arrival − tx_start`.
 
 use crate::util::{run_one, scenario};
-use coinfer::metrics::Recorder;
+use coinfer::engine::Recorder;
 use coinfer::model::request::Request;
 use rand::{Rng, SeedableRng};
 

@@ -2,7 +2,7 @@
 //! the energy ledgers equal the sum of the requests' parts.
 
 use crate::util::{run_one, scenario};
-use coinfer::metrics::Recorder;
+use coinfer::engine::Recorder;
 use coinfer::model::request::Request;
 use coinfer::policy::Registry;
 use coinfer::rng::{stream, Purpose, StreamId};

@@ -2,7 +2,7 @@
 //! thread count; the policy never changes a seed's arrivals or channel.
 
 use crate::util::{run_one, scenario};
-use coinfer::metrics::Recorder;
+use coinfer::engine::Recorder;
 use coinfer::model::request::Request;
 use coinfer::runner::Runner;
 

@@ -8,9 +8,10 @@
 //! the reference optimum. The objective depends on bits only, so comparing
 //! objectives is exact even when continuous clocks differ.
 
+use coinfer::model::distortion::{side_tables, Bound, Layer};
 use coinfer::policy::solver::{
     best_effort, exhaustive, feasible_choices, max_freq_bits, min_energy, paper_joint, random_feasible,
-    side_tables, Bound, Choice, FreqSet, Layer, Problem, Side,
+    Choice, FreqSet, Problem, Side,
 };
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;

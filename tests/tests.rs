@@ -6,6 +6,7 @@ mod conservation;
 mod determinism;
 mod distortion;
 mod figures;
+mod layers;
 mod plot;
 mod policies;
 mod quant;

@@ -1,7 +1,7 @@
 //! Shared helpers: scenarios from inline RON, single runs with a recorder.
 
+use coinfer::engine::Recorder;
 use coinfer::engine::{self, Outcome};
-use coinfer::metrics::Recorder;
 use coinfer::policy::Registry;
 use coinfer::rng::{stream, Purpose, StreamId};
 use coinfer::scenario::Scenario;

@@ -2,10 +2,10 @@
 //! quantizer against the rate–distortion bounds at every bit-width, and the
 //! output-distortion approximation against forward passes.
 
+use crate::fsio::write_atomic;
 use crate::model::laim::BlockConfig;
 use crate::quant::study::{block_rows, output_calibrations, BlockRow, BlockWeights};
 use crate::quant::{load_block_weights, sample_laplace, Aggregation, QuantizerKind, NAMES};
-use crate::report::write_atomic;
 use crate::rng::{stream, Purpose, StreamId};
 use crate::scenario::{parse_ron, ProfileFile, Scenario};
 use anyhow::{bail, Context, Result};

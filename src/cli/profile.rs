@@ -1,8 +1,8 @@
 //! `coinfer profile MODEL.safetensors`: per-block params and fitted λ as a RON
 //! profile a scenario can include with `model: (profile: "x.ron")`.
 
+use crate::fsio::write_atomic;
 use crate::quant::profile_safetensors;
-use crate::report::write_atomic;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 

@@ -1,10 +1,11 @@
 //! `coinfer run`, `coinfer check` and `coinfer merge`.
 
+use crate::metrics::PointResults;
 use crate::plot::Format;
 use crate::policy::Registry;
 use crate::report::figures::{self, KEY_METRICS};
 use crate::report::{self, Provenance};
-use crate::runner::{PointResults, RunError, Runner};
+use crate::runner::{RunError, Runner};
 use crate::scenario::{sweep, Scenario};
 use crate::shard;
 use anyhow::{bail, Context, Result};
@@ -84,7 +85,7 @@ fn write_results(out: &Path, sc: &Scenario, points: &[PointResults], wall_time_s
     };
     let paired = report::paired(points, reference);
     let prov = Provenance {
-        scenario_hash: shard::hash_hex(&sc.to_ron()),
+        scenario_hash: crate::fsio::hash_hex(&sc.to_ron()),
         base_seed: sc.base_seed,
         wall_time_s,
     };
@@ -102,7 +103,7 @@ fn write_results(out: &Path, sc: &Scenario, points: &[PointResults], wall_time_s
     ];
     for (name, text) in files {
         let path = out.join(name);
-        report::write_atomic(&path, text.as_bytes())
+        crate::fsio::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();

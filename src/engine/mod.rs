@@ -11,15 +11,13 @@
 //! agent's compute unit → agent compute → uplink → server queue → server
 //! compute → done.
 
-pub mod queue;
-
-use crate::metrics::Recorder;
+use crate::fsio::Fnv64;
 use crate::model::laim::Side;
 use crate::model::request::Request;
 use crate::model::World;
 use crate::policy::{predict, DecisionContext, Policy, ServerView};
+use crate::queue::EventQueue;
 use crate::units::{Joules, SimDuration, SimTime};
-use queue::EventQueue;
 
 /// What happens at an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,13 +69,19 @@ pub struct Outcome {
     pub fingerprint: u64,
 }
 
+/// Hooks the engine calls; all default to doing nothing.
+pub trait Recorder {
+    /// A request completed.
+    fn on_complete(&mut self, _req: &Request) {}
+    /// A waiting frame was dropped (frame skipping).
+    fn on_drop(&mut self, _req: &Request) {}
+}
+
+/// The recorder that records nothing (benchmarks).
+impl Recorder for () {}
+
 /// Weight of the newest request in the smoothed server wait.
 const RECENT_WAIT_WEIGHT: f64 = 0.1;
-
-/// Mixes a value into an FNV-1a style hash.
-fn mix(h: u64, v: u64) -> u64 {
-    (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
-}
 
 struct Engine<'w, 'a, 'p, 'r> {
     world: &'w mut World<'a>,
@@ -86,6 +90,8 @@ struct Engine<'w, 'a, 'p, 'r> {
     events: EventQueue<Event>,
     now: SimTime,
     out: Outcome,
+    /// Hash of what the seed's random streams produced (see [`Outcome::fingerprint`]).
+    fingerprint: Fnv64,
     /// Smoothed server queueing wait, observable by policies.
     recent_wait_s: f64,
 }
@@ -99,10 +105,8 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
         events: EventQueue::default(),
         now: SimTime::ZERO,
         recent_wait_s: 0.0,
-        out: Outcome {
-            fingerprint: 0xcbf2_9ce4_8422_2325,
-            ..Outcome::default()
-        },
+        out: Outcome::default(),
+        fingerprint: Fnv64::new(),
     };
     for i in 0..eng.world.agents.len() as u32 {
         eng.schedule_arrival(i);
@@ -125,6 +129,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
         }
     });
     eng.out.in_flight = eng.world.in_flight().count() as u64;
+    eng.out.fingerprint = eng.fingerprint.finish();
     eng.out
 }
 
@@ -169,7 +174,9 @@ impl Engine<'_, '_, '_, '_> {
         let agent = &mut self.world.agents[i as usize];
         let rate = agent.link.rate_at(now);
         let gain = agent.link.gain_at(now);
-        self.out.fingerprint = mix(mix(mix(self.out.fingerprint, i as u64), now.0), gain.to_bits());
+        for v in [i as u64, now.0, gain.to_bits()] {
+            self.fingerprint.write_u64(v);
+        }
         let factor = self.world.service.draw(&mut agent.service_rng);
         let ctx = DecisionContext {
             now,

@@ -9,7 +9,7 @@
 //! `d_l` by the rate–distortion bounds `D_L`, `D_U` gives the output bounds.
 
 use crate::check;
-use crate::policy::solver::{self, Layer, SideTables};
+use crate::model::distortion::{self, DistortionTable, Layer, SideTables};
 use crate::quant::Quantizer;
 use serde::{Deserialize, Serialize};
 
@@ -81,33 +81,6 @@ pub struct Block {
     pub coef: f64,
 }
 
-/// Per-side sums `Σ_l A_l n_l D(b, λ_l)` for every bit-width, so a pair's
-/// output distortion is two table look-ups.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DistortionTable {
-    /// `[side][bits]`, valid for bits in 2..=16.
-    values: [[f64; 17]; 2],
-}
-
-impl DistortionTable {
-    /// The table of the two sides' per-bit sums.
-    pub fn from_sides(agent: [f64; 17], server: [f64; 17]) -> DistortionTable {
-        DistortionTable {
-            values: [agent, server],
-        }
-    }
-
-    /// The contribution of one side at `bits`.
-    pub fn side(&self, side: Side, bits: u8) -> f64 {
-        self.values[side as usize][bits as usize]
-    }
-
-    /// The output distortion of the pair `(bits_agent, bits_server)`.
-    pub fn pair(&self, bits_agent: u8, bits_server: u8) -> f64 {
-        self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server)
-    }
-}
-
 impl Laim {
     /// Resolves default sensitivities (`1/Σn`) from block configs.
     pub fn new(blocks: &[BlockConfig], split: usize, payload_bits: f64) -> Laim {
@@ -159,8 +132,8 @@ impl Laim {
 
     /// Each side's tables of the output bound `bound` (`Σ A_l n_l D(b, λ_l)`),
     /// the gap `D_out,U − D_out,L`, and the relaxed weight `Σ A_l n_l / λ_l`.
-    pub fn side_tables(&self, bound: solver::Bound) -> [SideTables; 2] {
-        [Side::Agent, Side::Server].map(|side| solver::side_tables(&self.layers(side), bound))
+    pub fn side_tables(&self, bound: distortion::Bound) -> [SideTables; 2] {
+        [Side::Agent, Side::Server].map(|side| distortion::side_tables(&self.layers(side), bound))
     }
 
     /// The table of `Σ A_l n_l d_l(b)` where `d_l(b)` is what quantizer `q`
@@ -174,6 +147,6 @@ impl Laim {
                 values[side][b as usize] += block.coef * block.params * q.distortion(&w, b);
             }
         }
-        DistortionTable { values }
+        DistortionTable::from_sides(values[0], values[1])
     }
 }

@@ -7,18 +7,21 @@
 
 pub mod agent;
 pub mod cpu;
+mod decision;
+pub mod distortion;
 pub mod laim;
 pub mod link;
 pub mod request;
 pub mod server;
 
-use crate::policy::solver::{Bound, SideTables};
 use crate::quant::{sample_laplace, QuantizerKind};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::units::{Joules, SimDuration, SimTime, Watts};
 use agent::{AgentsConfig, ArrivalProcess};
 use cpu::Cpu;
-use laim::{DistortionTable, Laim};
+pub use decision::Decision;
+use distortion::{Bound, DistortionTable, SideTables};
+use laim::Laim;
 use link::{ChannelConfig, FadingProcess, Link};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};

@@ -1,6 +1,6 @@
 //! One inference request and the record of its journey.
 
-use crate::policy::Decision;
+use crate::model::Decision;
 use crate::units::{Joules, SimDuration, SimTime};
 
 /// An inference request (one camera frame) from arrival to completion.

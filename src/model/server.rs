@@ -6,8 +6,8 @@
 //! factor of mean 1 drawn from the service law (SPEC 4.5).
 
 use crate::check;
-use crate::engine::queue::EventQueue;
 use crate::model::cpu::CpuConfig;
+use crate::queue::EventQueue;
 use crate::units::SimTime;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

@@ -17,8 +17,9 @@ pub use fixed::Fixed;
 pub use optimizers::{mgc_wait, Exhaustive, MaxFreqBits, MinEnergy, PaperJoint, QueueAware, RandomFeasible};
 pub use problem::{predict, problem, Objective, Options};
 
+pub use crate::model::Decision;
 use crate::model::System;
-use crate::units::{BitsPerSec, Hertz, SimTime};
+use crate::units::{BitsPerSec, SimTime};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -50,25 +51,6 @@ pub struct DecisionContext<'a> {
     pub rate: BitsPerSec,
     /// The observable server state.
     pub server: ServerView,
-}
-
-/// A policy's decision for one request.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Decision {
-    /// Agent-side bit-width `b_a`.
-    pub bits_agent: u8,
-    /// Server-side bit-width `b_s`.
-    pub bits_server: u8,
-    /// Agent compute frequency `f_a`.
-    pub freq_agent: Hertz,
-    /// Requested server frequency `f_s` (clamped to the server's states).
-    pub freq_server: Hertz,
-    /// False when the policy found no decision meeting the budgets and fell
-    /// back to its best effort.
-    pub feasible: bool,
-    /// True when rounding a relaxed solution broke the deadline or budget
-    /// that the relaxed solution met (`paper_joint`).
-    pub rounding_broke_budget: bool,
 }
 
 /// Per-run decision state.

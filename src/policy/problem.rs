@@ -5,7 +5,8 @@
 use super::solver::{Choice, Evaluation, Problem, Side};
 use super::{Decision, DecisionContext};
 use crate::model::cpu::Cpu;
-use crate::model::laim::{DistortionTable, Side as ModelSide};
+use crate::model::distortion::DistortionTable;
+use crate::model::laim::Side as ModelSide;
 use crate::model::System;
 use crate::units::Hertz;
 use serde::{Deserialize, Serialize};

@@ -8,13 +8,10 @@
 
 pub mod figures;
 
-use crate::metrics::{METRICS, N_METRICS};
-use crate::runner::PointResults;
+use crate::metrics::stats::{mean_ci95, unpaired_ci95};
+use crate::metrics::{PointResults, METRICS, N_METRICS};
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde_json::{json, Value};
-use statrs::distribution::{ContinuousCDF, StudentsT};
-use std::io::Write;
-use std::path::Path;
 
 /// One row of `summary.csv`: a policy's metrics over seeds at one point.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,44 +54,6 @@ pub struct PairedRow {
     /// 95 % CI half-width of the difference of means if the runs were
     /// independent (what an unpaired design would give).
     pub ci95_unpaired: f64,
-}
-
-fn t975(dof: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, dof).expect("dof > 0").inverse_cdf(0.975)
-}
-
-fn mean_var(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var)
-}
-
-/// Mean and 95 % CI half-width (Student t, n − 1 degrees of freedom) of
-/// `xs`, skipping NaN values; the half-width is NaN with fewer than 2 values.
-pub fn mean_ci95(xs: impl Iterator<Item = f64>) -> (f64, f64) {
-    let v: Vec<f64> = xs.filter(|x| !x.is_nan()).collect();
-    match v.len() {
-        0 => (f64::NAN, f64::NAN),
-        1 => (v[0], f64::NAN),
-        n => {
-            let (mean, var) = mean_var(&v);
-            (mean, t975(n as f64 - 1.0) * (var / n as f64).sqrt())
-        }
-    }
-}
-
-/// 95 % CI half-width of `mean(a) − mean(b)` for independent samples
-/// (`n_a + n_b − 2` degrees of freedom); NaN with fewer than 2 values each.
-pub fn unpaired_ci95(a: &[f64], b: &[f64]) -> f64 {
-    let a: Vec<f64> = a.iter().copied().filter(|x| !x.is_nan()).collect();
-    let b: Vec<f64> = b.iter().copied().filter(|x| !x.is_nan()).collect();
-    if a.len() < 2 || b.len() < 2 {
-        return f64::NAN;
-    }
-    let ((_, va), (_, vb)) = (mean_var(&a), mean_var(&b));
-    let (na, nb) = (a.len() as f64, b.len() as f64);
-    t975(na + nb - 2.0) * (va / na + vb / nb).sqrt()
 }
 
 /// Aggregates each point's policies into summary rows (point-major).
@@ -356,17 +315,4 @@ pub fn histograms_json(points: &[PointResults], deadlines_s: &[f64]) -> String {
         })
         .collect();
     serde_json::to_string(&json!({"unit": "ns", "points": pts})).expect("json") + "\n"
-}
-
-/// Writes `contents` to `path` atomically (temporary file, then rename).
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }

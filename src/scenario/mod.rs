@@ -15,7 +15,8 @@ pub use sweep::{Point, SweepAxis};
 
 use crate::check;
 use crate::model::agent::{AgentsConfig, Arrivals};
-use crate::model::laim::{BlockConfig, DistortionTable, Laim};
+use crate::model::distortion::DistortionTable;
+use crate::model::laim::{BlockConfig, Laim};
 use crate::model::link::{ChannelConfig, Fading};
 use crate::model::server::ServerConfig;
 use crate::model::{synthetic_table, QuantizerConfig, System, World};

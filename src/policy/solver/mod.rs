@@ -13,11 +13,9 @@
 mod exact;
 mod model;
 mod relaxed;
-mod tables;
 
 pub use exact::{best_effort, exhaustive, feasible_choices, max_freq_bits, min_energy, random_feasible};
 pub use model::{
     Choice, Evaluation, FreqSet, InvalidProblem, Problem, Side, FEASIBILITY_RTOL, MAX_BITS, MIN_BITS,
 };
 pub use relaxed::{paper_joint, PaperJointResult, RelaxedOptimum};
-pub use tables::{side_tables, Bound, Layer, SideTables};

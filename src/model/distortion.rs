@@ -1,4 +1,5 @@
-//! Per-side distortion and gap tables built from layer statistics.
+//! Output-distortion tables: per side and bit-width, the bounds' and the
+//! measured sums `Σ A_l n_l d_l(b)`, with the bound gap and relaxed weight.
 //!
 //! A layer `l` with importance `A_l`, `n_l` weights and Laplace-like scale
 //! `λ_l` contributes `A_l n_l D(b, λ_l)` to its side's distortion, where the
@@ -8,7 +9,7 @@
 //! `scale · W · 2^-(b-1)` with `W = Σ A_l n_l / λ_l` and `scale` from [`Bound`],
 //! which is exactly the relaxed objective used by the paper's joint design.
 
-use super::model::{MAX_BITS, MIN_BITS};
+use crate::model::laim::{Side, BITS_MAX as MAX_BITS, BITS_MIN as MIN_BITS};
 
 /// Which analytic distortion bound a table uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,5 +77,32 @@ pub fn side_tables(layers: &[Layer], bound: Bound) -> SideTables {
         distortion,
         gap,
         relaxed_weight,
+    }
+}
+
+/// Per-side sums `Σ_l A_l n_l D(b, λ_l)` for every bit-width, so a pair's
+/// output distortion is two table look-ups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistortionTable {
+    /// `[side][bits]`, valid for bits in 2..=16.
+    values: [[f64; 17]; 2],
+}
+
+impl DistortionTable {
+    /// The table of the two sides' per-bit sums.
+    pub fn from_sides(agent: [f64; 17], server: [f64; 17]) -> DistortionTable {
+        DistortionTable {
+            values: [agent, server],
+        }
+    }
+
+    /// The contribution of one side at `bits`.
+    pub fn side(&self, side: Side, bits: u8) -> f64 {
+        self.values[side as usize][bits as usize]
+    }
+
+    /// The output distortion of the pair `(bits_agent, bits_server)`.
+    pub fn pair(&self, bits_agent: u8, bits_server: u8) -> f64 {
+        self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server)
     }
 }

@@ -2,22 +2,16 @@
 //! [`RunMetrics`] streams them into running sums and a latency histogram, so
 //! memory does not grow with the horizon.
 
-use crate::engine::Outcome;
-use crate::model::laim::DistortionTable;
+mod point;
+pub mod stats;
+
+pub use point::{PointResults, PolicyRuns};
+
+use crate::engine::{Outcome, Recorder};
+use crate::model::distortion::DistortionTable;
 use crate::model::request::Request;
 use crate::model::System;
 use hdrhistogram::Histogram;
-
-/// Hooks the engine calls; all default to doing nothing.
-pub trait Recorder {
-    /// A request completed.
-    fn on_complete(&mut self, _req: &Request) {}
-    /// A waiting frame was dropped (frame skipping).
-    fn on_drop(&mut self, _req: &Request) {}
-}
-
-/// The recorder that records nothing (benchmarks).
-impl Recorder for () {}
 
 /// An empty latency histogram: 1 ns to 1 h at 3 significant figures
 /// (longer latencies are recorded as 1 h).
@@ -180,4 +174,17 @@ pub struct RunSummary {
     pub fingerprint: u64,
     /// Per-run metric values, in [`METRICS`] order.
     pub values: [f64; N_METRICS],
+}
+
+/// One run's results: which policy and seed, its summary and latency histogram.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    /// Index of the policy in the scenario.
+    pub policy: u32,
+    /// Index of the seed (`seed = base_seed + seed_index`).
+    pub seed_index: u32,
+    /// The run's summary.
+    pub summary: RunSummary,
+    /// Its latency histogram.
+    pub latency: Histogram<u64>,
 }

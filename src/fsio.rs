@@ -1,0 +1,77 @@
+//! Files and hashes shared by every layer: atomic writes (a reader never sees
+//! a half-written file) and the one stable hash of the crate (FNV-1a, 64 bit),
+//! used for scenario hashes and run fingerprints.
+//!
+//! Atomic writes use `tempfile`: the bytes go to a uniquely named temporary
+//! file in the target's folder, are synced, and the file is renamed over the
+//! target; on any error the temporary file is removed.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes `contents` to `path` atomically (temporary file, sync, rename).
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".coinfer-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The FNV-1a 64-bit hash, fed bytes or whole 64-bit words.
+///
+/// ```
+/// use coinfer::fsio::Fnv64;
+/// let mut h = Fnv64::new();
+/// h.write_bytes(b"a");
+/// assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64::new()
+    }
+}
+
+impl Fnv64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    /// The empty hash (FNV offset basis).
+    pub fn new() -> Fnv64 {
+        Fnv64(Self::OFFSET)
+    }
+
+    /// Mixes in each byte.
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    /// Mixes in a whole 64-bit word in one step.
+    pub fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(Self::PRIME);
+    }
+
+    /// The hash value.
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+}
+
+/// The hash of `text` as 16 hex digits.
+pub fn hash_hex(text: &str) -> String {
+    let mut h = Fnv64::new();
+    h.write_bytes(text.as_bytes());
+    format!("{:016x}", h.finish())
+}

@@ -1,0 +1,41 @@
+//! Statistics over seeds: means with Student-t 95 % confidence intervals.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+fn t975(dof: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, dof).expect("dof > 0").inverse_cdf(0.975)
+}
+
+fn mean_var(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var)
+}
+
+/// Mean and 95 % CI half-width (Student t, n − 1 degrees of freedom) of
+/// `xs`, skipping NaN values; the half-width is NaN with fewer than 2 values.
+pub fn mean_ci95(xs: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = xs.filter(|x| !x.is_nan()).collect();
+    match v.len() {
+        0 => (f64::NAN, f64::NAN),
+        1 => (v[0], f64::NAN),
+        n => {
+            let (mean, var) = mean_var(&v);
+            (mean, t975(n as f64 - 1.0) * (var / n as f64).sqrt())
+        }
+    }
+}
+
+/// 95 % CI half-width of `mean(a) − mean(b)` for independent samples
+/// (`n_a + n_b − 2` degrees of freedom); NaN with fewer than 2 values each.
+pub fn unpaired_ci95(a: &[f64], b: &[f64]) -> f64 {
+    let a: Vec<f64> = a.iter().copied().filter(|x| !x.is_nan()).collect();
+    let b: Vec<f64> = b.iter().copied().filter(|x| !x.is_nan()).collect();
+    if a.len() < 2 || b.len() < 2 {
+        return f64::NAN;
+    }
+    let ((_, va), (_, vb)) = (mean_var(&a), mean_var(&b));
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    t975(na + nb - 2.0) * (va / na + vb / nb).sqrt()
+}

@@ -1,0 +1,23 @@
+//! What a decision policy chooses for one request: bit-widths and clock
+//! frequencies on each side of the split, and whether it met the budgets.
+
+use crate::units::Hertz;
+
+/// A policy's decision for one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decision {
+    /// Agent-side bit-width `b_a`.
+    pub bits_agent: u8,
+    /// Server-side bit-width `b_s`.
+    pub bits_server: u8,
+    /// Agent compute frequency `f_a`.
+    pub freq_agent: Hertz,
+    /// Requested server frequency `f_s` (clamped to the server's states).
+    pub freq_server: Hertz,
+    /// False when the policy found no decision meeting the budgets and fell
+    /// back to its best effort.
+    pub feasible: bool,
+    /// True when rounding a relaxed solution broke the deadline or budget
+    /// that the relaxed solution met (`paper_joint`).
+    pub rounding_broke_budget: bool,
+}
