@@ -4,7 +4,7 @@
 use coinfer::policy::Registry;
 use coinfer::queue::EventQueue;
 use coinfer::rng::{stream, Purpose, StreamId};
-use coinfer::scenario::Scenario;
+use coinfer::study::Study;
 use coinfer::units::SimTime;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use priority_queue::PriorityQueue;
@@ -63,16 +63,17 @@ fn bare_loop(c: &mut Criterion) {
 
 fn paper_run(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/paper.ron");
-    let sc = Scenario::load(path.as_ref()).expect("paper.ron is valid");
-    let system = sc.system();
-    let factories = sc.policy_factories(&Registry::default()).expect("valid");
+    let study = Study::load(path.as_ref(), &Registry::default()).expect("paper.ron is valid");
+    let point = &study.points[0];
     let mut g = c.benchmark_group("paper");
     g.sample_size(20);
     g.bench_function("one_run_fixed_8_8", |b| {
         b.iter_batched(
-            || sc.world(&system, 1),
+            || point.world(1),
             |mut world| {
-                let mut policy = factories[0].1.build(stream(1, StreamId::new(Purpose::Policy, 0)));
+                let mut policy = study.policies[0]
+                    .factory
+                    .build(stream(1, StreamId::new(Purpose::Policy, 0)));
                 coinfer::engine::run(&mut world, policy.as_mut(), &mut ()).events
             },
             BatchSize::SmallInput,

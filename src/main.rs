@@ -1,13 +1,5 @@
-//! The `coinfer` binary: parse the command line, run it, report errors.
+//! The `coinfer` binary: the command line with the built-in policies.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    match coinfer::cli::main() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    coinfer::cli::main()
 }

@@ -6,26 +6,31 @@
 //! With an output folder, every batch of runs is also written to the shard's
 //! folder as soon as it is done (see [`crate::shard`]), which is what
 //! `--shard`, `coinfer merge` and `--resume` build on.
+//!
+//! ```
+//! use coinfer::{policy::Registry, runner::Runner, study::Study};
+//! let study = Study::from_str("doc.ron".as_ref(), "(horizon_s: 2.0, seeds: 2)", &Registry::default()).unwrap();
+//! let results = Runner::new(&study).threads(1).run().unwrap();
+//! assert_eq!(results.points[0].policies[0].runs.len(), 2);
+//! ```
 
-use crate::engine;
-use crate::engine::Recorder;
+use crate::engine::{self, Recorder};
 use crate::fsio::write_atomic;
 use crate::metrics::{PointResults, RunMetrics, RunRecord};
 use crate::model::request::Request;
-use crate::policy::Registry;
 use crate::quant::ProfileError;
 use crate::rng::{stream, Purpose, StreamId};
-use crate::scenario::{sweep, Point, Scenario};
 use crate::shard::{self, batch_file, shard_dir, Manifest};
+use crate::study::{Study, StudyPoint};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// A finished study.
+/// The results of a finished run of a study.
 #[derive(Debug)]
-pub struct Study {
+pub struct Results {
     /// One entry per sweep point, in sweep order.
     pub points: Vec<PointResults>,
     /// Runs simulated now.
@@ -48,6 +53,14 @@ pub enum RunError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
+    },
+    /// A per-request trace could not be written.
+    #[error("{path}: cannot write the trace: {source}")]
+    Trace {
+        /// The trace file.
+        path: PathBuf,
+        /// The cause.
+        source: csv::Error,
     },
     /// `--resume` found the results of another scenario.
     #[error("cannot resume: {dir} holds runs of another scenario (hash {found}); run without --resume to start over")]
@@ -72,13 +85,11 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     }
 }
 
-/// Configures and runs the Monte Carlo of a scenario.
+/// Configures and runs the Monte Carlo of a study.
 #[derive(Debug)]
 pub struct Runner<'s> {
-    scenario: &'s Scenario,
-    registry: Registry,
+    study: &'s Study,
     threads: usize,
-    seeds: u32,
     progress: bool,
     shard: (u32, u32),
     out: Option<PathBuf>,
@@ -88,13 +99,11 @@ pub struct Runner<'s> {
 }
 
 impl<'s> Runner<'s> {
-    /// A runner with the scenario's seeds, all cores, nothing on disk.
-    pub fn new(scenario: &'s Scenario) -> Self {
+    /// A runner of the study's seed plan on all cores, nothing on disk.
+    pub fn new(study: &'s Study) -> Self {
         Runner {
-            scenario,
-            registry: Registry::default(),
+            study,
             threads: 0,
-            seeds: scenario.seeds,
             progress: false,
             shard: (0, 1),
             out: None,
@@ -104,21 +113,9 @@ impl<'s> Runner<'s> {
         }
     }
 
-    /// Uses `registry` to build the scenario's policies.
-    pub fn registry(mut self, registry: Registry) -> Self {
-        self.registry = registry;
-        self
-    }
-
     /// Number of worker threads (0: one per core).
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = n;
-        self
-    }
-
-    /// Seeds per point and policy (per batch with `ci_rel`), overriding the scenario's.
-    pub fn seeds(mut self, n: u32) -> Self {
-        self.seeds = n;
         self
     }
 
@@ -159,77 +156,30 @@ impl<'s> Runner<'s> {
     }
 
     /// Runs the study.
-    pub fn run(self) -> Result<Study, RunError> {
-        let sc = self.scenario;
-        let points =
-            sweep::points(sc).unwrap_or_else(|(f, m)| panic!("scenario was validated, yet {f}: {m}"));
-        let labels: Vec<String> = sc
-            .policy_factories(&self.registry)
-            .unwrap_or_else(|(i, f, m)| panic!("scenario was validated, yet policies[{i}].{f}: {m}"))
-            .into_iter()
-            .map(|(l, _)| l)
-            .collect();
+    pub fn run(self) -> Result<Results, RunError> {
+        let study = self.study;
         let (si, sn) = self.shard;
         let dir = self.out.as_ref().map(|o| shard_dir(o, si, sn));
-        let mut manifest = Manifest {
-            scenario_hash: crate::fsio::hash_hex(&sc.to_ron()),
-            shard: si,
-            of: sn,
-            complete: false,
-        };
+        let mut manifest = Manifest::new(study, si, sn);
         if let Some(dir) = &dir {
-            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-            let m = dir.join("manifest.json");
-            let old: Option<Manifest> = std::fs::read(&m)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok());
-            if self.resume {
-                if let Some(old) = old.filter(|o| o.scenario_hash != manifest.scenario_hash) {
-                    return Err(RunError::Stale {
-                        dir: dir.clone(),
-                        found: old.scenario_hash,
-                    });
-                }
-            } else {
-                // A fresh run: batches of an earlier run here are not ours.
-                for e in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
-                    if e.path().extension().is_some_and(|x| x == "bin") {
-                        std::fs::remove_file(e.path()).map_err(io_err(&e.path()))?;
-                    }
-                }
-            }
-            write_manifest(dir, &manifest)?;
-            let s = dir.join("scenario.ron");
-            write_atomic(&s, sc.to_ron().as_bytes()).map_err(io_err(&s))?;
+            self.prepare_shard_dir(dir, &manifest)?;
         }
-        let per_point = (labels.len() as u32 * self.seeds.div_ceil(sn)) as u64;
-        let bar = if self.progress && std::io::stderr().is_terminal() {
-            let b = ProgressBar::with_draw_target(
-                Some(per_point * points.len() as u64),
-                ProgressDrawTarget::stderr(),
-            );
-            b.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {per_sec}  eta {eta}")
-                    .expect("valid template"),
-            );
-            b
-        } else {
-            ProgressBar::hidden()
-        };
+        let per_point = (study.policies.len() as u32 * study.seeds.first().div_ceil(sn)) as u64;
+        let bar = progress_bar(self.progress, per_point * study.points.len() as u64);
         let counts = (AtomicUsize::new(0), AtomicUsize::new(0));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
             .build()
-            .expect("thread pool");
+            .map_err(|e| io_err(Path::new("thread pool"))(std::io::Error::other(e)))?;
         let ctx = PointCtx {
             runner: &self,
-            labels: &labels,
             dir: dir.as_deref(),
             bar: &bar,
             counts: &counts,
         };
         let results: Result<Vec<PointResults>, RunError> = pool.install(|| {
-            points
+            study
+                .points
                 .par_iter()
                 .enumerate()
                 .map(|(i, p)| ctx.run_point(i, p))
@@ -239,9 +189,8 @@ impl<'s> Runner<'s> {
         let points = match results {
             Ok(p) => p,
             Err(RunError::Interrupted { .. }) => {
-                return Err(RunError::Interrupted {
-                    saved: counts.0.load(Ordering::Relaxed) + counts.1.load(Ordering::Relaxed),
-                })
+                let saved = counts.0.load(Ordering::Relaxed) + counts.1.load(Ordering::Relaxed);
+                return Err(RunError::Interrupted { saved });
             }
             Err(e) => return Err(e),
         };
@@ -249,18 +198,56 @@ impl<'s> Runner<'s> {
             manifest.complete = true;
             write_manifest(dir, &manifest)?;
         }
-        Ok(Study {
+        Ok(Results {
             points,
             simulated: counts.0.into_inner(),
             resumed: counts.1.into_inner(),
         })
     }
+
+    /// Creates the shard folder; refuses another scenario's runs on resume and
+    /// clears old batches on a fresh run.
+    fn prepare_shard_dir(&self, dir: &Path, manifest: &Manifest) -> Result<(), RunError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let m = dir.join("manifest.json");
+        let old: Option<Manifest> = std::fs::read(&m)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if self.resume {
+            if let Some(old) = old.filter(|o| o.scenario_hash != manifest.scenario_hash) {
+                return Err(RunError::Stale {
+                    dir: dir.to_path_buf(),
+                    found: old.scenario_hash,
+                });
+            }
+        } else {
+            // A fresh run: batches of an earlier run here are not ours.
+            for e in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
+                if e.path().extension().is_some_and(|x| x == "bin") {
+                    std::fs::remove_file(e.path()).map_err(io_err(&e.path()))?;
+                }
+            }
+        }
+        write_manifest(dir, manifest)?;
+        let s = dir.join("scenario.ron");
+        write_atomic(&s, self.study.to_ron().as_bytes()).map_err(io_err(&s))
+    }
+}
+
+fn progress_bar(on: bool, len: u64) -> ProgressBar {
+    if !(on && std::io::stderr().is_terminal()) {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {per_sec}  eta {eta}") {
+        b.set_style(style);
+    }
+    b
 }
 
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), RunError> {
     let m = dir.join("manifest.json");
-    let json = serde_json::to_string_pretty(manifest).expect("json");
-    write_atomic(&m, json.as_bytes()).map_err(io_err(&m))
+    write_atomic(&m, manifest.to_json().as_bytes()).map_err(io_err(&m))
 }
 
 /// Seeds per file of results on disk.
@@ -269,7 +256,6 @@ const CHUNK_SEEDS: u32 = 8;
 /// What every point's task shares.
 struct PointCtx<'a, 's> {
     runner: &'a Runner<'s>,
-    labels: &'a [String],
     dir: Option<&'a Path>,
     bar: &'a ProgressBar,
     /// (runs simulated, runs resumed)
@@ -277,108 +263,123 @@ struct PointCtx<'a, 's> {
 }
 
 impl PointCtx<'_, '_> {
-    fn run_point(&self, index: usize, point: &Point) -> Result<PointResults, RunError> {
-        let r = self.runner;
-        let sc = &point.scenario;
-        let base = r.scenario;
-        let system = sc.system();
-        let factories = sc.policy_factories(&r.registry).expect("validated");
-        let (si, sn) = r.shard;
-        let max_seeds = match base.ci_rel {
-            Some(_) => base.max_seeds.unwrap_or(10 * r.seeds).max(r.seeds),
-            None => r.seeds,
-        };
-        let window_s = sc.horizon_s - sc.warmup_s;
-        let mut results = PointResults::new(point.params.clone(), self.labels);
-        // Seeds are run in chunks of CHUNK_SEEDS (one file each, so an
-        // interrupted run loses little); with `ci_rel`, precision is checked
-        // after each batch of `seeds` seeds.
+    /// Runs one point's seeds in chunks of [`CHUNK_SEEDS`] (one file each, so
+    /// an interrupted run loses little) until the seed plan says it is done.
+    fn run_point(&self, index: usize, point: &StudyPoint) -> Result<PointResults, RunError> {
+        let study = self.runner.study;
+        let (si, sn) = self.runner.shard;
+        let mut results = PointResults::new(point.params.clone(), &study.labels());
         let (mut done, mut chunk) = (0u32, 0u32);
-        let mut target = r.seeds.min(max_seeds);
+        let mut target = study.seeds.first();
         loop {
-            let lo = done;
-            let hi = (lo + CHUNK_SEEDS).min(target);
-            let seed_idx: Vec<u32> = (lo..hi).filter(|s| s % sn == si).collect();
+            let hi = (done + CHUNK_SEEDS).min(target);
+            let seed_idx: Vec<u32> = (done..hi).filter(|s| s % sn == si).collect();
             let file = self.dir.map(|d| batch_file(d, index, chunk));
             let records = match &file {
-                Some(f) if r.resume && f.exists() => {
-                    let bytes = std::fs::read(f).map_err(io_err(f))?;
-                    let recs = shard::decode(&bytes).map_err(io_err(f))?;
-                    self.counts.1.fetch_add(recs.len(), Ordering::Relaxed);
-                    self.bar.inc(recs.len() as u64);
-                    recs
-                }
-                _ => {
-                    let seeds: Vec<u64> = seed_idx.iter().map(|&s| base.base_seed + s as u64).collect();
-                    let measured = sc.measured_tables(&system.laim, &seeds)?;
-                    let jobs: Vec<(usize, usize)> = (0..factories.len())
-                        .flat_map(|p| (0..seeds.len()).map(move |k| (p, k)))
-                        .collect();
-                    let runs: Vec<Option<RunRecord>> = jobs
-                        .par_iter()
-                        .map(|&(p, k)| {
-                            if r.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
-                                return Ok(None);
-                            }
-                            let seed = seeds[k];
-                            let mut world = sc.world(&system, seed);
-                            let mut policy = factories[p]
-                                .1
-                                .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
-                            let metrics = RunMetrics::new(&system, &measured[k]);
-                            let trace = match (r.trace, self.dir) {
-                                (true, Some(_)) => Some(self.trace_file(index, &self.labels[p], seed)?),
-                                _ => None,
-                            };
-                            let mut rec = Traced { metrics, trace };
-                            let outcome = engine::run(&mut world, policy.as_mut(), &mut rec);
-                            if let Some((path, mut w)) = rec.trace.take() {
-                                w.flush().map_err(io_err(&path))?;
-                            }
-                            let (summary, latency) =
-                                rec.metrics.finish(seed, &outcome, system.workers, window_s);
-                            self.bar.inc(1);
-                            Ok(Some(RunRecord {
-                                policy: p as u32,
-                                seed_index: seed_idx[k],
-                                summary,
-                                latency,
-                            }))
-                        })
-                        .collect::<Result<_, RunError>>()?;
-                    let Some(recs) = runs.into_iter().collect::<Option<Vec<_>>>() else {
-                        return Err(RunError::Interrupted { saved: 0 });
-                    };
-                    if let Some(f) = &file {
-                        write_atomic(f, &shard::encode(&recs)).map_err(io_err(f))?;
-                    }
-                    self.counts.0.fetch_add(recs.len(), Ordering::Relaxed);
-                    recs
-                }
+                Some(f) if self.runner.resume && f.exists() => self.read_batch(f)?,
+                _ => self.run_batch(index, point, &seed_idx, file.as_deref())?,
             };
             results.add(records);
             (done, chunk) = (hi, chunk + 1);
             if done < target {
                 continue;
             }
-            let precise = base.ci_rel.is_none_or(|rel| results.precise(rel));
-            if done >= max_seeds || precise {
-                return Ok(results);
+            match study.seeds.next(done, &results) {
+                None => return Ok(results),
+                Some(next) => {
+                    let more = study.policies.len() as u32 * (next - target).div_ceil(sn);
+                    self.bar.inc_length(more as u64);
+                    target = next;
+                }
             }
-            let next = (target + r.seeds).min(max_seeds);
-            self.bar
-                .inc_length((self.labels.len() as u32 * (next - target).div_ceil(sn)) as u64);
-            target = next;
         }
     }
 
-    fn trace_file(
+    fn read_batch(&self, f: &Path) -> Result<Vec<RunRecord>, RunError> {
+        let bytes = std::fs::read(f).map_err(io_err(f))?;
+        let recs = shard::decode(&bytes).map_err(io_err(f))?;
+        self.counts.1.fetch_add(recs.len(), Ordering::Relaxed);
+        self.bar.inc(recs.len() as u64);
+        Ok(recs)
+    }
+
+    /// Runs every policy on the seeds `seed_idx` and saves the batch to `file`.
+    fn run_batch(
         &self,
-        point: usize,
-        label: &str,
+        index: usize,
+        point: &StudyPoint,
+        seed_idx: &[u32],
+        file: Option<&Path>,
+    ) -> Result<Vec<RunRecord>, RunError> {
+        let study = self.runner.study;
+        let seeds: Vec<u64> = seed_idx.iter().map(|&s| study.base_seed + s as u64).collect();
+        let measured = point.measured_tables(&seeds)?;
+        let jobs: Vec<(usize, usize)> = (0..study.policies.len())
+            .flat_map(|p| (0..seeds.len()).map(move |k| (p, k)))
+            .collect();
+        let runs: Vec<Option<RunRecord>> = jobs
+            .par_iter()
+            .map(|&(p, k)| {
+                if self.runner.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                    return Ok(None);
+                }
+                let rec = self.run_one(index, point, p, seeds[k], &measured[k])?;
+                self.bar.inc(1);
+                Ok(Some(RunRecord {
+                    seed_index: seed_idx[k],
+                    ..rec
+                }))
+            })
+            .collect::<Result<_, RunError>>()?;
+        let Some(recs) = runs.into_iter().collect::<Option<Vec<_>>>() else {
+            return Err(RunError::Interrupted { saved: 0 });
+        };
+        if let Some(f) = file {
+            write_atomic(f, &shard::encode(&recs)).map_err(io_err(f))?;
+        }
+        self.counts.0.fetch_add(recs.len(), Ordering::Relaxed);
+        Ok(recs)
+    }
+
+    /// One run of policy `p` with `seed`; its record's `seed_index` is left 0.
+    fn run_one(
+        &self,
+        index: usize,
+        point: &StudyPoint,
+        p: usize,
         seed: u64,
-    ) -> Result<(PathBuf, BufWriter<std::fs::File>), RunError> {
-        let out = self.runner.out.as_ref().expect("trace needs an output folder");
+        measured: &crate::model::distortion::DistortionTable,
+    ) -> Result<RunRecord, RunError> {
+        let study = self.runner.study;
+        let mut world = point.world(seed);
+        let mut policy = study.policies[p]
+            .factory
+            .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
+        let metrics = RunMetrics::new(&point.system, measured);
+        let trace = match (self.runner.trace, self.dir) {
+            (true, Some(_)) => Some(self.trace_file(index, &study.policies[p].label, seed)?),
+            _ => None,
+        };
+        let mut rec = Traced {
+            metrics,
+            trace,
+            error: None,
+        };
+        let outcome = engine::run(&mut world, policy.as_mut(), &mut rec);
+        rec.finish_trace()?;
+        let (summary, latency) = rec
+            .metrics
+            .finish(seed, &outcome, point.system.workers, point.window_s());
+        Ok(RunRecord {
+            policy: p as u32,
+            seed_index: 0,
+            summary,
+            latency,
+        })
+    }
+
+    fn trace_file(&self, point: usize, label: &str, seed: u64) -> Result<TraceFile, RunError> {
+        let out = self.runner.out.as_deref().unwrap_or(Path::new("."));
         let dir = out.join("trace");
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let safe: String = label
@@ -392,50 +393,100 @@ impl PointCtx<'_, '_> {
             })
             .collect();
         let path = dir.join(format!("p{point:05}-{safe}-s{seed}.csv"));
-        let mut w = BufWriter::new(std::fs::File::create(&path).map_err(io_err(&path))?);
-        w.write_all(TRACE_HEADER.as_bytes()).map_err(io_err(&path))?;
-        Ok((path, w))
+        let writer = csv::Writer::from_path(&path).map_err(|source| RunError::Trace {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(TraceFile { path, writer })
     }
 }
 
-const TRACE_HEADER: &str = "agent,seq,counted,created_s,compute_start_s,tx_start_s,server_arrival_s,service_start_s,done_s,latency_s,missed,bits_agent,bits_server,freq_agent_ghz,freq_server_ghz,compute_energy_j,tx_energy_j,server_energy_j,predicted_latency_s,feasible\n";
+/// One row of a per-request trace (`--trace`).
+#[derive(serde::Serialize)]
+struct TraceRow {
+    agent: u32,
+    seq: u64,
+    counted: bool,
+    created_s: f64,
+    compute_start_s: f64,
+    tx_start_s: f64,
+    server_arrival_s: f64,
+    service_start_s: f64,
+    done_s: f64,
+    latency_s: f64,
+    missed: bool,
+    bits_agent: u8,
+    bits_server: u8,
+    freq_agent_ghz: f64,
+    freq_server_ghz: f64,
+    compute_energy_j: f64,
+    tx_energy_j: f64,
+    server_energy_j: f64,
+    predicted_latency_s: f64,
+    feasible: bool,
+}
+
+impl TraceRow {
+    fn of(r: &Request) -> TraceRow {
+        let d = &r.decision;
+        TraceRow {
+            agent: r.agent,
+            seq: r.seq,
+            counted: r.counted,
+            created_s: r.created.as_secs(),
+            compute_start_s: r.compute_start.as_secs(),
+            tx_start_s: r.tx_start.as_secs(),
+            server_arrival_s: r.server_arrival.as_secs(),
+            service_start_s: r.service_start.as_secs(),
+            done_s: r.done.as_secs(),
+            latency_s: r.latency().as_secs(),
+            missed: r.done > r.deadline,
+            bits_agent: d.bits_agent,
+            bits_server: d.bits_server,
+            freq_agent_ghz: d.freq_agent.ghz(),
+            freq_server_ghz: d.freq_server.ghz(),
+            compute_energy_j: r.compute_energy.0,
+            tx_energy_j: r.tx_energy.0,
+            server_energy_j: r.server_energy.0,
+            predicted_latency_s: r.predicted_latency_s,
+            feasible: d.feasible,
+        }
+    }
+}
+
+/// An open trace file.
+struct TraceFile {
+    path: PathBuf,
+    writer: csv::Writer<std::fs::File>,
+}
 
 /// The run's metrics, plus an optional per-request trace.
 struct Traced<'a> {
     metrics: RunMetrics<'a>,
-    trace: Option<(PathBuf, BufWriter<std::fs::File>)>,
+    trace: Option<TraceFile>,
+    /// The first trace write error (the trace stops there).
+    error: Option<csv::Error>,
+}
+
+impl Traced<'_> {
+    /// Flushes the trace; reports the first write error.
+    fn finish_trace(&mut self) -> Result<(), RunError> {
+        let Some(mut t) = self.trace.take() else {
+            return Ok(());
+        };
+        let flushed = t.writer.flush().map_err(csv::Error::from);
+        match self.error.take().map_or(flushed, Err) {
+            Ok(()) => Ok(()),
+            Err(source) => Err(RunError::Trace { path: t.path, source }),
+        }
+    }
 }
 
 impl Recorder for Traced<'_> {
     fn on_complete(&mut self, r: &Request) {
         self.metrics.on_complete(r);
-        if let Some((_, w)) = &mut self.trace {
-            let d = &r.decision;
-            // A write error surfaces at the final flush.
-            let _ = writeln!(
-                w,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                r.agent,
-                r.seq,
-                r.counted,
-                r.created.as_secs(),
-                r.compute_start.as_secs(),
-                r.tx_start.as_secs(),
-                r.server_arrival.as_secs(),
-                r.service_start.as_secs(),
-                r.done.as_secs(),
-                r.latency().as_secs(),
-                r.done > r.deadline,
-                d.bits_agent,
-                d.bits_server,
-                d.freq_agent.ghz(),
-                d.freq_server.ghz(),
-                r.compute_energy.0,
-                r.tx_energy.0,
-                r.server_energy.0,
-                r.predicted_latency_s,
-                d.feasible,
-            );
+        if let (Some(t), None) = (&mut self.trace, &self.error) {
+            self.error = t.writer.serialize(TraceRow::of(r)).err();
         }
     }
 

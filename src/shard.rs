@@ -7,6 +7,8 @@
 //! Layout: `OUT/shards/<I>-of-<N>/{manifest.json, scenario.ron, p<point>-b<batch>.bin}`.
 
 use crate::metrics::{PointResults, RunRecord, RunSummary, N_METRICS};
+use crate::policy::Registry;
+use crate::study::{SeedPlan, Study};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -103,7 +105,7 @@ pub fn decode(bytes: &[u8]) -> io::Result<Vec<RunRecord>> {
 }
 
 /// What a shard folder holds.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     /// Hash of the resolved scenario text.
     pub scenario_hash: String,
@@ -111,8 +113,31 @@ pub struct Manifest {
     pub shard: u32,
     /// Number of shards `N`.
     pub of: u32,
+    /// Seeds of run 0 and the plan of how many seeds each point gets.
+    pub base_seed: u64,
+    /// How many seeds each (point, policy) gets.
+    pub seeds: SeedPlan,
     /// Whether every batch of the shard is on disk.
     pub complete: bool,
+}
+
+impl Manifest {
+    /// The manifest of shard `shard` of `of` of a study, not yet complete.
+    pub fn new(study: &Study, shard: u32, of: u32) -> Manifest {
+        Manifest {
+            scenario_hash: study.hash(),
+            shard,
+            of,
+            base_seed: study.base_seed,
+            seeds: study.seeds,
+            complete: false,
+        }
+    }
+
+    /// The manifest as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
 }
 
 /// The folder of shard `i` of `n` under `out`.
@@ -185,24 +210,54 @@ fn shard_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
     Ok(out)
 }
 
-/// Reads a complete set of shards and returns the scenario and each point's
+/// Reads a complete set of shards and returns the study and each point's
 /// results, gathered in the same order as an unsharded run.
-pub fn merge(
-    dirs: &[PathBuf],
-    registry: &crate::policy::Registry,
-) -> Result<(crate::scenario::Scenario, Vec<PointResults>), MergeError> {
+pub fn merge(dirs: &[PathBuf], registry: &Registry) -> Result<(Study, Vec<PointResults>), MergeError> {
     let dirs = shard_dirs(dirs)?;
-    let mut manifests = Vec::new();
-    for d in &dirs {
-        let p = d.join("manifest.json");
-        let m: Manifest = serde_json::from_slice(&read(&p)?).map_err(|e| MergeError::Io {
-            path: p.clone(),
-            source: io::Error::new(io::ErrorKind::InvalidData, e),
-        })?;
-        manifests.push(m);
+    let manifests = dirs
+        .iter()
+        .map(|d| read_manifest(&d.join("manifest.json")))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_shard_set(&dirs, &manifests)?;
+    let study = Study::load(&dirs[0].join("scenario.ron"), registry)?;
+    if study.hash() != manifests[0].scenario_hash || study.seeds != manifests[0].seeds {
+        return Err(MergeError::Mismatch(format!(
+            "{} does not match its manifest (edited after the run?)",
+            dirs[0].join("scenario.ron").display()
+        )));
     }
+    let labels = study.labels();
+    let mut out = Vec::new();
+    for (index, point) in study.points.iter().enumerate() {
+        let mut records = Vec::new();
+        for d in &dirs {
+            for batch in 0.. {
+                let f = batch_file(d, index, batch);
+                if !f.exists() {
+                    break;
+                }
+                records.extend(decode(&read(&f)?).map_err(|source| MergeError::Io { path: f, source })?);
+            }
+        }
+        records.sort_by_key(|r| (r.seed_index, r.policy));
+        let results = replay(&study, index, point.params.clone(), &labels, records)?;
+        out.push(results);
+    }
+    Ok((study, out))
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest, MergeError> {
+    serde_json::from_slice(&read(path)?).map_err(|e| MergeError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::InvalidData, e),
+    })
+}
+
+/// Checks that the manifests name one scenario, one shard count, every shard
+/// once, each complete.
+fn check_shard_set(dirs: &[PathBuf], manifests: &[Manifest]) -> Result<(), MergeError> {
     let first = &manifests[0];
-    for (d, m) in dirs.iter().zip(&manifests) {
+    for (d, m) in dirs.iter().zip(manifests) {
         if m.scenario_hash != first.scenario_hash {
             return Err(MergeError::Mismatch(format!(
                 "{} ran scenario {} but {} ran scenario {}",
@@ -210,6 +265,15 @@ pub fn merge(
                 first.scenario_hash,
                 d.display(),
                 m.scenario_hash
+            )));
+        }
+        if m.shard >= m.of {
+            return Err(MergeError::Mismatch(format!(
+                "{} names shard {} of {}: expected a shard index below {}",
+                d.display(),
+                m.shard,
+                m.of,
+                m.of
             )));
         }
         if m.of != first.of {
@@ -232,7 +296,7 @@ pub fn merge(
     }
     let n = first.of;
     let mut seen = vec![false; n as usize];
-    for m in &manifests {
+    for m in manifests {
         if std::mem::replace(&mut seen[m.shard as usize], true) {
             return Err(MergeError::Mismatch(format!(
                 "shard {}-of-{n} given twice",
@@ -250,38 +314,53 @@ pub fn merge(
             missing.join(", ")
         )));
     }
-    let sc = crate::scenario::Scenario::load_with(&dirs[0].join("scenario.ron"), registry)?;
-    let points =
-        crate::scenario::sweep::points(&sc).map_err(|(f, m)| MergeError::Mismatch(format!("{f}: {m}")))?;
-    let labels: Vec<String> = sc
-        .policy_factories(registry)
-        .map_err(|(i, f, m)| MergeError::Mismatch(format!("policies[{i}].{f}: {m}")))?
-        .into_iter()
-        .map(|(l, _)| l)
-        .collect();
-    let mut out = Vec::new();
-    for (index, point) in points.iter().enumerate() {
-        let mut records = Vec::new();
-        for d in &dirs {
-            for batch in 0.. {
-                let f = batch_file(d, index, batch);
-                if !f.exists() {
-                    break;
-                }
-                records.extend(decode(&read(&f)?).map_err(|source| MergeError::Io { path: f, source })?);
-            }
-        }
-        records.sort_by_key(|r| (r.seed_index, r.policy));
-        let expected = sc.seeds as usize * labels.len();
-        if records.len() != expected {
-            return Err(MergeError::Incomplete(format!(
-                "point {index} has {} runs, expected {expected}",
-                records.len()
+    Ok(())
+}
+
+/// Rebuilds a point's results from its records (sorted by seed, then
+/// policy) by replaying the seed plan: every policy must have exactly the
+/// seeds `0..n`, where `n` is where the plan stops.
+fn replay(
+    study: &Study,
+    index: usize,
+    params: Vec<(String, String)>,
+    labels: &[String],
+    records: Vec<RunRecord>,
+) -> Result<PointResults, MergeError> {
+    let k = labels.len();
+    let bad = |what: String| MergeError::Incomplete(format!("point {index}: {what}"));
+    for (i, r) in records.iter().enumerate() {
+        let (seed, policy) = ((i / k) as u32, (i % k) as u32);
+        if (r.seed_index, r.policy) != (seed, policy) {
+            return Err(bad(format!(
+                "expected the run of seed index {seed} and policy {policy}, found seed index {} and policy {} (missing, duplicated or foreign runs)",
+                r.seed_index, r.policy
             )));
         }
-        let mut results = PointResults::new(point.params.clone(), &labels);
-        results.add(records);
-        out.push(results);
     }
-    Ok((sc, out))
+    let mut results = PointResults::new(params, labels);
+    let mut rest = records.into_iter();
+    let mut target = study.seeds.first();
+    let mut done = 0;
+    loop {
+        let batch: Vec<RunRecord> = rest.by_ref().take((target - done) as usize * k).collect();
+        if batch.len() != (target - done) as usize * k {
+            return Err(bad(format!(
+                "has {} runs, expected {}",
+                done as usize * k + batch.len(),
+                target as usize * k
+            )));
+        }
+        results.add(batch);
+        done = target;
+        match study.seeds.next(done, &results) {
+            Some(next) => target = next,
+            None if rest.next().is_some() => {
+                return Err(bad(format!(
+                    "has runs beyond the {done} seeds where its seed plan stops"
+                )))
+            }
+            None => return Ok(results),
+        }
+    }
 }

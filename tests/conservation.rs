@@ -4,7 +4,6 @@
 use crate::util::{run_one, scenario};
 use coinfer::engine::Recorder;
 use coinfer::model::request::Request;
-use coinfer::policy::Registry;
 use coinfer::rng::{stream, Purpose, StreamId};
 
 #[derive(Default)]
@@ -48,10 +47,9 @@ const BUSY: &str = r#"(
 fn requests_and_energy_are_conserved() {
     let sc = scenario(BUSY);
     for seed in 1..4 {
-        let system = sc.system();
-        let mut world = sc.world(&system, seed);
-        let mut policy = sc.policy_factories(&Registry::default()).unwrap()[0]
-            .1
+        let mut world = sc.points[0].world(seed);
+        let mut policy = sc.policies[0]
+            .factory
             .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
         let mut ledger = Ledger::default();
         let out = coinfer::engine::run(&mut world, policy.as_mut(), &mut ledger);

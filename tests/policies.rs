@@ -13,9 +13,10 @@ fn metric(name: &str) -> usize {
 
 #[test]
 fn queue_aware_misses_fewer_deadlines_than_exhaustive_under_congestion() {
-    let mut sc = coinfer::scenario::Scenario::load(&root().join("scenarios/congested.ron")).unwrap();
+    let mut sc = crate::util::raw(&root().join("scenarios/congested.ron"));
     sc.horizon_s = 12.0;
     sc.seeds = 4;
+    let sc = crate::util::compile(sc);
     let runs = Runner::new(&sc).run().unwrap().points.remove(0).policies;
     let by = |label: &str| runs.iter().find(|p| p.label == label).unwrap();
     let (ex, qa) = (by("exhaustive"), by("queue_aware"));
@@ -70,13 +71,9 @@ fn mgc_wait_matches_closed_forms() {
 }
 
 fn bad(text: &str, parts: &[&str]) {
-    let err = coinfer::scenario::Scenario::from_str_with(
-        "p.ron".as_ref(),
-        text,
-        &coinfer::policy::Registry::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = coinfer::study::Study::from_str("p.ron".as_ref(), text, &coinfer::policy::Registry::default())
+        .unwrap_err()
+        .to_string();
     for p in parts {
         assert!(err.contains(p), "{err}\nlacks `{p}`");
     }

@@ -268,7 +268,7 @@ fn filter_skips_points() {
 /// One run of 10 seeds of a system whose mean latency is known: no agent
 /// compute (split 0), no payload, a server with more workers than requests
 /// can occupy, exponential service of mean S = 10 ms.
-fn coverage_scenario(base_seed: u64) -> coinfer::scenario::Scenario {
+fn coverage_scenario(base_seed: u64) -> coinfer::study::Study {
     crate::util::scenario(&format!(
         r#"(horizon_s: 5.0, seeds: 10, base_seed: {base_seed},
             model: (blocks: [(params: 1.25e6, lambda: 50.0)], split: 0, payload_bits: 0),
@@ -304,7 +304,7 @@ fn ci95_covers_the_true_mean_about_95_percent_of_the_time() {
 fn paired_ci_is_narrower_than_unpaired_on_paper() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let mut sc = coinfer::scenario::Scenario::load(&root().join("scenarios/paper.ron")).unwrap();
+    let mut sc = crate::util::raw(&root().join("scenarios/paper.ron"));
     sc.horizon_s = 10.0;
     sc.seeds = 10;
     std::fs::write(d.join("p.ron"), sc.to_ron()).unwrap();

@@ -1,24 +1,32 @@
-//! Shared helpers: scenarios from inline RON, single runs with a recorder.
+//! Shared helpers: studies from inline RON, single runs with a recorder.
 
-use coinfer::engine::Recorder;
-use coinfer::engine::{self, Outcome};
+use coinfer::engine::{self, Outcome, Recorder};
 use coinfer::policy::Registry;
 use coinfer::rng::{stream, Purpose, StreamId};
-use coinfer::scenario::Scenario;
-use std::path::PathBuf;
+use coinfer::scenario::RawScenario;
+use coinfer::study::Study;
+use std::path::{Path, PathBuf};
 
-/// A validated scenario from RON text.
-pub fn scenario(text: &str) -> Scenario {
-    Scenario::from_str_with("test.ron".as_ref(), text, &Registry::default()).unwrap_or_else(|e| panic!("{e}"))
+/// A compiled study from RON text.
+pub fn scenario(text: &str) -> Study {
+    Study::from_str("test.ron".as_ref(), text, &Registry::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Runs one seed of the first policy of `sc` with `recorder`.
-pub fn run_one(sc: &Scenario, seed: u64, recorder: &mut dyn Recorder) -> Outcome {
-    let system = sc.system();
-    let mut world = sc.world(&system, seed);
-    let factories = sc.policy_factories(&Registry::default()).expect("valid");
-    let mut policy = factories[0]
-        .1
+/// A scenario file as written (to change before compiling).
+pub fn raw(path: &Path) -> RawScenario {
+    RawScenario::load(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Compiles a scenario with the built-in policies.
+pub fn compile(raw: RawScenario) -> Study {
+    Study::compile(raw, &Registry::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs one seed of the first policy at the first point of `study` with `recorder`.
+pub fn run_one(study: &Study, seed: u64, recorder: &mut dyn Recorder) -> Outcome {
+    let mut world = study.points[0].world(seed);
+    let mut policy = study.policies[0]
+        .factory
         .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
     engine::run(&mut world, policy.as_mut(), recorder)
 }

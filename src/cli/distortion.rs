@@ -4,10 +4,12 @@
 
 use crate::fsio::write_atomic;
 use crate::model::laim::BlockConfig;
+use crate::policy::Registry;
 use crate::quant::study::{block_rows, output_calibrations, BlockRow, BlockWeights};
 use crate::quant::{load_block_weights, sample_laplace, Aggregation, QuantizerKind, NAMES};
 use crate::rng::{stream, Purpose, StreamId};
-use crate::scenario::{parse_ron, ProfileFile, Scenario};
+use crate::scenario::{parse_ron, ProfileFile};
+use crate::study::Study;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -80,7 +82,7 @@ struct Source {
     samples: usize,
 }
 
-fn load_source(path: &Path) -> Result<Source> {
+fn load_source(path: &Path, registry: &Registry) -> Result<Source> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if let Ok(profile) = parse_ron::<ProfileFile>(path, &text) {
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -92,9 +94,10 @@ fn load_source(path: &Path) -> Result<Source> {
             samples: 100_000,
         });
     }
-    let sc = Scenario::load(path).context("not a profile, and not a valid scenario")?;
+    let study = Study::load(path, registry).context("not a profile, and not a valid scenario")?;
+    let sc = study.scenario();
     Ok(Source {
-        blocks: sc.model.blocks.clone().expect("resolved"),
+        blocks: sc.model.blocks.clone().unwrap_or_default(),
         weights_file: sc
             .model
             .weights_file
@@ -104,8 +107,8 @@ fn load_source(path: &Path) -> Result<Source> {
     })
 }
 
-pub(super) fn run(args: Args) -> Result<()> {
-    let src = load_source(&args.input)?;
+pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
+    let src = load_source(&args.input, registry)?;
     let samples = args.samples.unwrap_or(src.samples);
     let mut kinds = Vec::new();
     for name in &args.quantizers {

@@ -1,14 +1,27 @@
 //! The command line (SPEC 9): parses arguments and runs a subcommand.
 //! `anyhow` lives here only; library modules return typed errors.
+//!
+//! A program with its own policies gets every subcommand unchanged by
+//! handing its registry to [`main_with`]:
+//!
+//! ```no_run
+//! use coinfer::policy::Registry;
+//! fn main() -> std::process::ExitCode {
+//!     let registry = Registry::default(); // .register("my_policy", &[], my_constructor)
+//!     coinfer::cli::main_with(registry)
+//! }
+//! ```
 
 mod distortion;
 mod profile;
 mod run;
 mod solve;
 
+use crate::policy::Registry;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// coinfer: quantization-aware collaborative inference simulator.
 #[derive(Debug, Parser)]
@@ -40,20 +53,40 @@ enum Command {
     Profile(profile::Args),
 }
 
-/// Parses the process arguments and runs the command.
-pub fn main() -> Result<()> {
-    run(Cli::parse())
+/// The `coinfer` program with the built-in policies.
+pub fn main() -> ExitCode {
+    main_with(Registry::default())
 }
 
-/// Runs a parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+/// The `coinfer` program with the policies of `registry`: parses the process
+/// arguments, runs the command and reports errors. Output cut short by a
+/// closed pipe (`coinfer solve --json | head`) is not an error.
+pub fn main_with(registry: Registry) -> ExitCode {
+    match run(Cli::parse(), &registry) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Runs a parsed command line with the policies of `registry`.
+pub fn run(cli: Cli, registry: &Registry) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Merge(args) => run::merge(args),
+        Command::Run(args) => run::run(args, registry),
+        Command::Merge(args) => run::merge(args, registry),
         Command::Plot(args) => run::plot(args),
-        Command::Check { scenario } => run::check(&scenario),
-        Command::Solve(args) => solve::run(args),
-        Command::Distortion(args) => distortion::run(args),
+        Command::Check { scenario } => run::check(&scenario, registry),
+        Command::Solve(args) => solve::run(args, registry),
+        Command::Distortion(args) => distortion::run(args, registry),
         Command::Profile(args) => profile::run(args),
     }
 }

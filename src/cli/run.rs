@@ -1,14 +1,15 @@
-//! `coinfer run`, `coinfer check` and `coinfer merge`.
+//! `coinfer run`, `coinfer check`, `coinfer merge` and `coinfer plot`.
 
 use crate::metrics::PointResults;
 use crate::plot::Format;
 use crate::policy::Registry;
 use crate::report::figures::{self, KEY_METRICS};
-use crate::report::{self, Provenance};
 use crate::runner::{RunError, Runner};
-use crate::scenario::{sweep, Scenario};
+use crate::scenario::RawScenario;
 use crate::shard;
+use crate::study::{SeedPlan, Study};
 use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -52,82 +53,55 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((i, n))
 }
 
-pub(super) fn check(path: &Path) -> Result<()> {
-    let sc = Scenario::load(path)?;
-    print!("{}", sc.to_ron());
-    let points = sweep::points(&sc).expect("validated");
-    let requests: f64 =
-        points.iter().map(|p| p.scenario.expected_requests()).sum::<f64>() / points.len() as f64;
-    println!(
+pub(super) fn check(path: &Path, registry: &Registry) -> Result<()> {
+    let study = Study::load(path, registry)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", study.to_ron())?;
+    let points = &study.points;
+    let requests: f64 = points.iter().map(|p| p.expected_requests()).sum::<f64>() / points.len() as f64;
+    writeln!(
+        out,
         "// expected per run: {requests:.0} requests, about {:.0} events (4 per request: arrival, compute, uplink, service)",
         4.0 * requests
-    );
-    println!(
-        "// runs: {} points x {} policies x {} seeds = {}",
+    )?;
+    let seeds = match study.seeds {
+        SeedPlan::Fixed { seeds } => seeds.to_string(),
+        SeedPlan::Adaptive { batch, max_seeds, .. } => format!("{batch} to {max_seeds}"),
+    };
+    writeln!(
+        out,
+        "// runs: {} points x {} policies x {seeds} seeds = {}",
         points.len(),
-        sc.policies.len(),
-        sc.seeds,
-        points.len() as u64 * sc.policies.len() as u64 * sc.seeds as u64
-    );
+        study.policies.len(),
+        points.len() as u64 * study.policies.len() as u64 * study.seeds.first() as u64
+    )?;
     Ok(())
 }
 
 /// Writes the result files of a finished study into `out`.
-fn write_results(out: &Path, sc: &Scenario, points: &[PointResults], wall_time_s: f64) -> Result<()> {
-    let rows = report::aggregate(points);
-    let reference = match &sc.reference {
-        Some(r) => points[0]
-            .policies
-            .iter()
-            .position(|p| &p.label == r)
-            .expect("validated"),
-        None => 0,
-    };
-    let paired = report::paired(points, reference);
-    let prov = Provenance {
-        scenario_hash: crate::fsio::hash_hex(&sc.to_ron()),
-        base_seed: sc.base_seed,
-        wall_time_s,
-    };
-    let deadlines: Vec<f64> = sweep::points(sc)
-        .expect("validated")
-        .iter()
-        .map(|p| p.scenario.agents.deadline_s)
-        .collect();
-    let files = [
-        ("scenario.ron", sc.to_ron()),
-        ("summary.csv", report::summary_csv(&rows)),
-        ("paired.csv", report::paired_csv(&paired)),
-        ("histograms.json", report::histograms_json(points, &deadlines)),
-        ("summary.json", report::summary_json(&sc.name, &prov, &rows)),
-    ];
-    for (name, text) in files {
-        let path = out.join(name);
-        crate::fsio::write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();
-    figures::draw_results(out, &[Format::Svg, Format::Png], &metrics)?;
+fn write_results(out: &Path, study: &Study, points: &[PointResults], wall_time_s: f64) -> Result<()> {
+    crate::report::write_results(out, study, points, wall_time_s)?;
     Ok(())
 }
 
-pub(super) fn run(args: Args) -> Result<()> {
-    let mut sc = Scenario::load(&args.scenario)?;
+pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
+    let mut raw = RawScenario::load(&args.scenario)?;
     if let Some(n) = args.seeds {
         anyhow::ensure!(n >= 1, "--seeds must be at least 1");
-        sc.seeds = n;
+        raw.seeds = n;
     }
+    let study = Study::compile(raw, registry)?;
     let (si, sn) = args.shard.unwrap_or((0, 1));
-    if sn > 1 && sc.ci_rel.is_some() {
+    if sn > 1 && matches!(study.seeds, SeedPlan::Adaptive { .. }) {
         bail!("ci_rel adds seeds until the results are precise, which needs every shard's runs: run without --shard");
     }
-    let out = args.out.unwrap_or_else(|| sc.default_out_dir());
+    let out = args.out.unwrap_or_else(|| study.default_out_dir());
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     // Ctrl-C: finish the runs under way, start no new ones, write no summary.
     // (Failing to install the handler only loses that courtesy.)
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
     let started = Instant::now();
-    let study = Runner::new(&sc)
+    let results = Runner::new(&study)
         .threads(args.threads)
         .progress(!args.quiet)
         .shard(si, sn)
@@ -136,14 +110,14 @@ pub(super) fn run(args: Args) -> Result<()> {
         .trace(args.trace)
         .interrupt(&STOP)
         .run();
-    let study = match study {
+    let results = match results {
         Err(e @ RunError::Interrupted { .. }) => bail!("{e}"),
         other => other?,
     };
     let wall = started.elapsed().as_secs_f64();
-    let runs = study.simulated + study.resumed;
+    let runs = results.simulated + results.resumed;
     if sn == 1 {
-        write_results(&out, &sc, &study.points, wall)?;
+        write_results(&out, &study, &results.points, wall)?;
     }
     if !args.quiet {
         let what = if sn == 1 {
@@ -157,9 +131,9 @@ pub(super) fn run(args: Args) -> Result<()> {
         };
         eprintln!(
             "{runs} runs ({} simulated, {} resumed) in {wall:.2} s, {:.0} runs/s; {what}",
-            study.simulated,
-            study.resumed,
-            study.simulated as f64 / wall.max(1e-9),
+            results.simulated,
+            results.resumed,
+            results.simulated as f64 / wall.max(1e-9),
         );
     }
     Ok(())
@@ -179,14 +153,32 @@ pub struct MergeArgs {
     out: Option<PathBuf>,
 }
 
-pub(super) fn merge(args: MergeArgs) -> Result<()> {
+pub(super) fn merge(args: MergeArgs, registry: &Registry) -> Result<()> {
     let started = Instant::now();
-    let (sc, points) = shard::merge(&args.dirs, &Registry::default())?;
+    let (study, points) = shard::merge(&args.dirs, registry)?;
     let out = args.out.unwrap_or_else(|| args.dirs[0].clone());
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    write_results(&out, &sc, &points, started.elapsed().as_secs_f64())?;
+    write_results(&out, &study, &points, started.elapsed().as_secs_f64())?;
     eprintln!("merged {} points into {}", points.len(), out.display());
     Ok(())
+}
+
+/// An image format on the command line.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FormatArg {
+    /// Vector graphics, for papers.
+    Svg,
+    /// A bitmap, for a quick look.
+    Png,
+}
+
+impl FormatArg {
+    fn format(self) -> Format {
+        match self {
+            FormatArg::Svg => Format::Svg,
+            FormatArg::Png => Format::Png,
+        }
+    }
 }
 
 /// Arguments of `coinfer plot`.
@@ -194,23 +186,16 @@ pub(super) fn merge(args: MergeArgs) -> Result<()> {
 pub struct PlotArgs {
     /// A result folder of `coinfer run`, `coinfer merge` or `coinfer distortion`.
     dir: PathBuf,
-    /// Image formats (comma-separated): svg, png.
+    /// Image formats (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "svg,png")]
-    format: Vec<String>,
+    format: Vec<FormatArg>,
     /// Metrics drawn against each sweep axis (comma-separated summary.csv columns).
     #[arg(long, value_delimiter = ',')]
     metrics: Option<Vec<String>>,
 }
 
 pub(super) fn plot(args: PlotArgs) -> Result<()> {
-    let mut formats = Vec::new();
-    for f in &args.format {
-        formats.push(match f.as_str() {
-            "svg" => Format::Svg,
-            "png" => Format::Png,
-            other => bail!("unknown format `{other}`: expected svg or png"),
-        });
-    }
+    let formats: Vec<Format> = args.format.iter().map(|f| f.format()).collect();
     let files = if args.dir.join("summary.csv").exists() {
         let metrics = args
             .metrics

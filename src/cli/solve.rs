@@ -4,10 +4,11 @@
 
 use crate::policy::{predict, problem, DecisionContext, Options, Registry, ServerView};
 use crate::rng::{stream, Purpose, StreamId};
-use crate::scenario::Scenario;
+use crate::study::Study;
 use crate::units::{BitsPerSec, SimTime};
 use anyhow::Result;
 use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `coinfer solve`.
@@ -18,19 +19,22 @@ pub struct Args {
     /// Solve at this agent distance instead of the mean one, m.
     #[arg(long, conflicts_with = "snr_db")]
     distance_m: Option<f64>,
-    /// Solve at this SNR instead of the mean channel's, dB.
-    #[arg(long)]
+    /// Solve at this SNR instead of the mean channel's, dB (may be negative).
+    #[arg(long, allow_negative_numbers = true)]
     snr_db: Option<f64>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }
 
-pub(super) fn run(args: Args) -> Result<()> {
-    let sc = Scenario::load(&args.scenario)?;
-    let system = sc.system();
+pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
+    let study = Study::load(&args.scenario, registry)?;
+    let (sc, system) = (study.scenario(), &study.points[0].system);
     let snr = match (args.snr_db, args.distance_m) {
-        (Some(db), _) => 10f64.powf(db / 10.0),
+        (Some(db), _) => {
+            anyhow::ensure!(db.is_finite(), "--snr-db must be a finite number of dB");
+            10f64.powf(db / 10.0)
+        }
         (None, Some(d)) => {
             anyhow::ensure!(d.is_finite() && d > 0.0, "--distance-m must be a positive number");
             sc.channel.mean_snr(d, 0.0)
@@ -41,7 +45,7 @@ pub(super) fn run(args: Args) -> Result<()> {
     let ctx = DecisionContext {
         now: SimTime::ZERO,
         agent: 0,
-        system: &system,
+        system,
         rate,
         server: ServerView {
             workers: system.workers,
@@ -49,13 +53,13 @@ pub(super) fn run(args: Args) -> Result<()> {
         },
     };
     let p = problem(&ctx, &Options::default(), 0.0);
-    let factories = sc.policy_factories(&Registry::default()).expect("validated");
     let mut rows = Vec::new();
-    for (label, factory) in &factories {
+    for lp in &study.policies {
+        let (label, factory) = (&lp.label, &lp.factory);
         let mut policy = factory.build(stream(sc.base_seed, StreamId::new(Purpose::Policy, 0)));
         let d = policy.decide(&ctx);
         let e = predict(&ctx, &d);
-        let c = d.choice(&system);
+        let c = d.choice(system);
         rows.push(json!({
             "policy": label,
             "bits_agent": d.bits_agent,
@@ -87,21 +91,28 @@ pub(super) fn run(args: Args) -> Result<()> {
             "energy_budget_j": system.energy_budget.0,
             "policies": rows,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&doc)?
+        )?;
         return Ok(());
     }
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{}: SNR {:.1} dB, rate {:.2} Mbit/s, deadline {} s, agent budget {} J",
         sc.name,
         10.0 * snr.log10(),
         rate.0 / 1e6,
         system.deadline.as_secs(),
         system.energy_budget.0
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<18} {:>3} {:>3} {:>6} {:>6} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} | {:>9} {:>9} | ok",
         "policy", "b_a", "b_s", "f_a", "f_s", "T_a", "T_tx", "T_s", "T", "E_a", "E_tx", "E_s", "D_U", "D_L"
-    );
+    )?;
     for r in &rows {
         let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
         let ok = match (r["feasible"].as_bool(), r["rounding_broke_budget"].as_bool()) {
@@ -109,7 +120,8 @@ pub(super) fn run(args: Args) -> Result<()> {
             (Some(true), _) => "yes",
             _ => "infeasible",
         };
-        println!(
+        writeln!(
+            out,
             "{:<18} {:>3} {:>3} {:>6.2} {:>6.2} | {:>7.4} {:>7.4} {:>7.4} {:>7.4} | {:>7.3} {:>7.4} {:>7.3} | {:>9.3e} {:>9.3e} | {ok}",
             r["policy"].as_str().unwrap_or(""),
             r["bits_agent"].as_u64().unwrap_or(0),
@@ -125,8 +137,11 @@ pub(super) fn run(args: Args) -> Result<()> {
             f("energy_server_j"),
             f("distortion_upper"),
             f("distortion_lower"),
-        );
+        )?;
     }
-    println!("(times in s, frequencies in GHz, energies in J; T excludes server queueing)");
+    writeln!(
+        out,
+        "(times in s, frequencies in GHz, energies in J; T excludes server queueing)"
+    )?;
     Ok(())
 }

@@ -10,36 +10,38 @@ use crate::check;
 use crate::units::{Hertz, Joules, SimDuration, Watts};
 use serde::{Deserialize, Serialize};
 
-/// A compute unit as written in a scenario (agent or server).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// A compute unit as written in a scenario (agent or server). Every field is
+/// optional: what is not written comes from the side's preset
+/// ([`CpuConfig::agent_preset`], [`CpuConfig::server_preset`]), see
+/// [`CpuConfig::resolved`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct CpuConfig {
     /// Discrete DVFS states in GHz (default: the preset's states). Give either
     /// this or `freq_range_ghz`.
     #[serde(
-        default,
         deserialize_with = "check::positive_list_opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub freqs_ghz: Option<Vec<f64>>,
     /// Continuous frequency range `(min, max)` in GHz instead of states.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub freq_range_ghz: Option<(f64, f64)>,
     /// Effective cycles per weight-bit `c` (may be < 1 for parallel hardware).
-    #[serde(deserialize_with = "check::positive")]
-    pub cycles_per_weight_bit: f64,
+    #[serde(deserialize_with = "check::positive_opt")]
+    pub cycles_per_weight_bit: Option<f64>,
     /// Effective switched capacitance `κ` in J/(cycle·Hz²): dynamic energy `κ·C·f²`.
-    #[serde(deserialize_with = "check::non_negative")]
-    pub kappa: f64,
+    #[serde(deserialize_with = "check::non_negative_opt")]
+    pub kappa: Option<f64>,
     /// Static power while busy, W (default 0).
-    #[serde(default, deserialize_with = "check::non_negative")]
-    pub static_power_w: f64,
+    #[serde(deserialize_with = "check::non_negative_opt")]
+    pub static_power_w: Option<f64>,
     /// Latency of a change of DVFS state, s (default 0).
-    #[serde(default, deserialize_with = "check::non_negative")]
-    pub switch_latency_s: f64,
+    #[serde(deserialize_with = "check::non_negative_opt")]
+    pub switch_latency_s: Option<f64>,
     /// Energy of a change of DVFS state, J (default 0).
-    #[serde(default, deserialize_with = "check::non_negative")]
-    pub switch_energy_j: f64,
+    #[serde(deserialize_with = "check::non_negative_opt")]
+    pub switch_energy_j: Option<f64>,
 }
 
 impl CpuConfig {
@@ -49,11 +51,11 @@ impl CpuConfig {
         CpuConfig {
             freqs_ghz: Some(vec![0.4, 0.8, 1.2, 1.6, 2.0]),
             freq_range_ghz: None,
-            cycles_per_weight_bit: 0.05,
-            kappa: 2e-27,
-            static_power_w: 0.0,
-            switch_latency_s: 0.0,
-            switch_energy_j: 0.0,
+            cycles_per_weight_bit: Some(0.05),
+            kappa: Some(2e-27),
+            static_power_w: Some(0.0),
+            switch_latency_s: Some(0.0),
+            switch_energy_j: Some(0.0),
         }
     }
 
@@ -62,32 +64,51 @@ impl CpuConfig {
     pub fn server_preset() -> CpuConfig {
         CpuConfig {
             freqs_ghz: Some(vec![10.0]),
-            cycles_per_weight_bit: 0.02,
-            kappa: 1e-28,
+            cycles_per_weight_bit: Some(0.02),
+            kappa: Some(1e-28),
             ..CpuConfig::agent_preset()
         }
     }
 
-    /// Checks the frequency fields; `Err` carries (field, reason).
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        match (&self.freqs_ghz, self.freq_range_ghz) {
-            (Some(_), Some(_)) => Err((
-                "freq_range_ghz",
-                "give either freqs_ghz (DVFS states) or freq_range_ghz (continuous), not both".into(),
-            )),
-            (None, None) => Err(("freqs_ghz", "give freqs_ghz or freq_range_ghz".into())),
-            (None, Some((lo, hi))) if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi) => Err((
-                "freq_range_ghz",
-                format!("invalid range ({lo}, {hi}): expected 0 < min <= max, finite"),
-            )),
-            _ => Ok(()),
+    /// This unit with every field it does not set taken from `preset`. The
+    /// frequencies go together: writing `freqs_ghz` or `freq_range_ghz`
+    /// replaces both of the preset's.
+    pub fn resolved(&self, preset: &CpuConfig) -> CpuConfig {
+        let freqs_given = self.freqs_ghz.is_some() || self.freq_range_ghz.is_some();
+        let (freqs_ghz, freq_range_ghz) = if freqs_given {
+            (self.freqs_ghz.clone(), self.freq_range_ghz)
+        } else {
+            (preset.freqs_ghz.clone(), preset.freq_range_ghz)
+        };
+        CpuConfig {
+            freqs_ghz,
+            freq_range_ghz,
+            cycles_per_weight_bit: self.cycles_per_weight_bit.or(preset.cycles_per_weight_bit),
+            kappa: self.kappa.or(preset.kappa),
+            static_power_w: self.static_power_w.or(preset.static_power_w),
+            switch_latency_s: self.switch_latency_s.or(preset.switch_latency_s),
+            switch_energy_j: self.switch_energy_j.or(preset.switch_energy_j),
         }
     }
 
-    /// The runtime compute unit. Call after [`CpuConfig::validate`].
-    pub fn build(&self) -> Cpu {
+    /// The runtime compute unit of a resolved config; `Err` carries the
+    /// field and the reason.
+    pub fn build(&self) -> Result<Cpu, (&'static str, String)> {
         let freqs = match (&self.freqs_ghz, self.freq_range_ghz) {
-            (_, Some((lo, hi))) => FreqSet::Continuous {
+            (Some(_), Some(_)) => {
+                return Err((
+                    "freq_range_ghz",
+                    "give either freqs_ghz (DVFS states) or freq_range_ghz (continuous), not both".into(),
+                ))
+            }
+            (None, None) => return Err(("freqs_ghz", "give freqs_ghz or freq_range_ghz".into())),
+            (None, Some((lo, hi))) if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi) => {
+                return Err((
+                    "freq_range_ghz",
+                    format!("invalid range ({lo}, {hi}): expected 0 < min <= max, finite"),
+                ))
+            }
+            (None, Some((lo, hi))) => FreqSet::Continuous {
                 min: lo * 1e9,
                 max: hi * 1e9,
             },
@@ -97,16 +118,23 @@ impl CpuConfig {
                 v.dedup();
                 FreqSet::Discrete(v)
             }
-            (None, None) => unreachable!("CpuConfig::build called before validate"),
         };
-        Cpu {
+        let need = |v: Option<f64>, field: &'static str| {
+            v.ok_or_else(|| {
+                (
+                    field,
+                    "missing: expected a number (the preset has none)".to_string(),
+                )
+            })
+        };
+        Ok(Cpu {
             freqs,
-            cycles_per_weight_bit: self.cycles_per_weight_bit,
-            kappa: self.kappa,
-            static_power: Watts(self.static_power_w),
-            switch_latency: SimDuration::from_secs_round(self.switch_latency_s),
-            switch_energy: Joules(self.switch_energy_j),
-        }
+            cycles_per_weight_bit: need(self.cycles_per_weight_bit, "cycles_per_weight_bit")?,
+            kappa: need(self.kappa, "kappa")?,
+            static_power: Watts(self.static_power_w.unwrap_or(0.0)),
+            switch_latency: SimDuration::from_secs_round(self.switch_latency_s.unwrap_or(0.0)),
+            switch_energy: Joules(self.switch_energy_j.unwrap_or(0.0)),
+        })
     }
 }
 

@@ -92,9 +92,11 @@ impl Default for QuantizerConfig {
 const REFERENCE_SEED: u64 = 0x5EED_0FA4;
 
 impl System {
-    /// The static system of a scenario.
+    /// The static system of a scenario point, with its compute units built.
     pub fn new(
         laim: Laim,
+        agent_cpu: Cpu,
+        server_cpu: Cpu,
         agents: &AgentsConfig,
         channel: &ChannelConfig,
         server: &ServerConfig,
@@ -109,8 +111,8 @@ impl System {
             approx: synthetic_table(&laim, quantizer, REFERENCE_SEED),
             quantizer: quantizer.clone(),
             laim,
-            agent_cpu: agents.cpu.build(),
-            server_cpu: server.cpu.build(),
+            agent_cpu,
+            server_cpu,
             tx_power: channel.tx_power(),
             deadline: SimDuration::from_secs_round(agents.deadline_s),
             energy_budget: Joules(agents.energy_budget_j),

@@ -24,6 +24,11 @@ impl PolicyFactory for Fixed {
     fn build(&self, _rng: ChaCha8Rng) -> Box<dyn Policy> {
         Box::new(*self)
     }
+
+    /// Given bits run on whichever side has blocks.
+    fn needs_both_sides(&self) -> bool {
+        false
+    }
 }
 
 impl Policy for Fixed {

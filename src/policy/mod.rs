@@ -63,6 +63,12 @@ pub trait Policy {
 pub trait PolicyFactory: Send + Sync + Debug {
     /// The per-run policy, handed its own random stream.
     fn build(&self, rng: ChaCha8Rng) -> Box<dyn Policy>;
+
+    /// Whether the policy chooses bits on both sides of the split, and so
+    /// needs blocks on both (`0 < split < L`). Default: true.
+    fn needs_both_sides(&self) -> bool {
+        true
+    }
 }
 
 /// A policy as written in a scenario: a registered name and its options.

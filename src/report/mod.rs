@@ -8,10 +8,15 @@
 
 pub mod figures;
 
+use crate::fsio::write_atomic;
 use crate::metrics::stats::{mean_ci95, unpaired_ci95};
 use crate::metrics::{PointResults, METRICS, N_METRICS};
+use crate::plot::Format;
+use crate::study::Study;
+use figures::{FigureError, KEY_METRICS};
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
 /// One row of `summary.csv`: a policy's metrics over seeds at one point.
 #[derive(Clone, Debug, PartialEq)]
@@ -315,4 +320,61 @@ pub fn histograms_json(points: &[PointResults], deadlines_s: &[f64]) -> String {
         })
         .collect();
     serde_json::to_string(&json!({"unit": "ns", "points": pts})).expect("json") + "\n"
+}
+
+/// Why result files could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A result file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A figure could not be drawn.
+    #[error(transparent)]
+    Figure(#[from] FigureError),
+}
+
+/// Writes every result file of a finished study into `out`: `scenario.ron`,
+/// `summary.csv`, `paired.csv`, `histograms.json`, `summary.json` and the
+/// figures (SVG and PNG) of the key metrics.
+///
+/// ```no_run
+/// # use coinfer::{policy::Registry, runner::Runner, study::Study};
+/// let study = Study::load("scenarios/paper.ron".as_ref(), &Registry::default()).unwrap();
+/// let results = Runner::new(&study).run().unwrap();
+/// coinfer::report::write_results("results/paper".as_ref(), &study, &results.points, 0.0).unwrap();
+/// ```
+pub fn write_results(
+    out: &Path,
+    study: &Study,
+    points: &[PointResults],
+    wall_time_s: f64,
+) -> Result<(), ReportError> {
+    let rows = aggregate(points);
+    let paired_rows = paired(points, study.reference);
+    let prov = Provenance {
+        scenario_hash: study.hash(),
+        base_seed: study.base_seed,
+        wall_time_s,
+    };
+    let deadlines: Vec<f64> = study.points.iter().map(|p| p.deadline_s()).collect();
+    let files = [
+        ("scenario.ron", study.to_ron()),
+        ("summary.csv", summary_csv(&rows)),
+        ("paired.csv", paired_csv(&paired_rows)),
+        ("histograms.json", histograms_json(points, &deadlines)),
+        ("summary.json", summary_json(&study.name, &prov, &rows)),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path, source })?;
+    }
+    let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();
+    figures::draw_results(out, &[Format::Svg, Format::Png], &metrics)?;
+    Ok(())
 }

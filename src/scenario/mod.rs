@@ -1,28 +1,27 @@
-//! Scenario files (RON): parse, resolve includes, validate (SPEC 7).
+//! Scenario files (RON, SPEC 7): the serde mirror [`RawScenario`], parsed with
+//! file, line, column and field path on every error.
 //!
-//! Every field has a default, so `()` is a valid scenario (the paper's system
-//! with one agent). Values are checked while parsing (so the error points at
-//! the offending line and column), then cross-field rules are checked and
-//! policies are looked up in the [`Registry`]. Only a valid [`Scenario`] leaves
-//! [`Scenario::load`]; the engine relies on that.
+//! A `RawScenario` is only what the file says: every field has a documented
+//! default and a block may be written in part (`agents: (cpu: (freqs_ghz:
+//! [1.0, 2.0]))` keeps the agent preset's other CPU fields). Resolving,
+//! validating and compiling it is the job of [`crate::study::Study::compile`];
+//! the engine only ever sees a compiled study.
 
 mod error;
-mod locate;
+pub mod locate;
+mod pretty;
 pub mod sweep;
 
 pub use error::ScenarioError;
 pub use sweep::{Point, SweepAxis};
 
 use crate::check;
-use crate::model::agent::{AgentsConfig, Arrivals};
-use crate::model::distortion::DistortionTable;
-use crate::model::laim::{BlockConfig, Laim};
-use crate::model::link::{ChannelConfig, Fading};
+use crate::model::agent::AgentsConfig;
+use crate::model::laim::BlockConfig;
+use crate::model::link::ChannelConfig;
 use crate::model::server::ServerConfig;
-use crate::model::{synthetic_table, QuantizerConfig, System, World};
-use crate::policy::{NamedFactory, PolicySpec, Registry};
-use crate::quant::{load_block_weights, ProfileError};
-use rayon::prelude::*;
+use crate::model::QuantizerConfig;
+use crate::policy::PolicySpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -94,10 +93,19 @@ pub struct ProfileFile {
     pub blocks: Vec<BlockConfig>,
 }
 
-/// A scenario file, validated.
+/// Where a scenario's text came from: anchors relative paths and error positions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Source {
+    /// The file (as given; `"-"` or a made-up name for inline text).
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+}
+
+/// A scenario file as written: the serde mirror, every field defaulted.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
-pub struct Scenario {
+pub struct RawScenario {
     /// Name; the default output folder is `results/<name>`.
     pub name: String,
     /// Simulated time per run, s (default 10).
@@ -142,11 +150,28 @@ pub struct Scenario {
     /// Most seeds per point with `ci_rel` (default 10 × `seeds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_seeds: Option<u32>,
+    /// The file this scenario was read from (not part of the scenario).
+    #[serde(skip)]
+    pub source: Source,
 }
 
-impl Default for Scenario {
+/// Fields that control how a study is run, not what is simulated: they
+/// cannot be swept.
+pub const RUN_CONTROL: [&str; 9] = [
+    "name",
+    "seeds",
+    "base_seed",
+    "ci_rel",
+    "max_seeds",
+    "reference",
+    "policies",
+    "sweep",
+    "filter",
+];
+
+impl Default for RawScenario {
     fn default() -> Self {
-        Scenario {
+        RawScenario {
             name: "scenario".into(),
             horizon_s: 10.0,
             warmup_s: 0.0,
@@ -168,6 +193,7 @@ impl Default for Scenario {
             filter: Vec::new(),
             ci_rel: None,
             max_seeds: None,
+            source: Source::default(),
         }
     }
 }
@@ -183,7 +209,7 @@ pub fn parse_ron<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Resul
         line: e.position.line,
         col: e.position.col,
         field,
-        message: e.code.to_string(),
+        message: explain(&e.code),
     };
     let mut de = ron::Deserializer::from_str_with_options(text, ron_options())
         .map_err(|e| invalid(e, String::new()))?;
@@ -197,276 +223,98 @@ pub fn parse_ron<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Resul
     Ok(value)
 }
 
-impl Scenario {
-    /// Loads and validates a scenario file with the built-in policies.
-    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        Scenario::load_with(path, &Registry::default())
+/// The message of a RON error, with a suggestion for a misspelt name and no
+/// advice about crates the user never chose.
+fn explain(code: &ron::Error) -> String {
+    use ron::Error as E;
+    match code {
+        E::NoSuchStructField { expected, found, .. } | E::NoSuchEnumVariant { expected, found, .. } => {
+            // ron writes "`x`in `Outer`"; put the space back.
+            let text = code.to_string().replace("`in `", "` in `");
+            match closest(found, expected) {
+                Some(best) => format!("{text}; did you mean `{best}`?"),
+                None => text,
+            }
+        }
+        E::ExceededRecursionLimit => "nested too deeply: expected a scenario of at most 128 levels".into(),
+        _ => code.to_string(),
     }
+}
 
-    /// Loads and validates a scenario file with the policies of `registry`.
-    pub fn load_with(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+/// The valid name closest to `found`, if it is close enough to be a typo.
+fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| (strsim::damerau_levenshtein(found, v), *v))
+        .filter(|&(d, v)| d <= 2.max(v.len() / 3))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, v)| v)
+}
+
+impl RawScenario {
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<RawScenario, ScenarioError> {
+        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Scenario::from_str_with(path, &text, registry)
+        let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line: 0,
+            col: 0,
+            field: String::new(),
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {}): expected a RON scenario file",
+                e.utf8_error().valid_up_to()
+            ),
+        })?;
+        RawScenario::parse(path, &text)
     }
 
-    /// Parses and validates scenario text; `path` names it in errors and
-    /// anchors relative profile paths.
-    pub fn from_str_with(path: &Path, text: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
-        let mut sc: Scenario = parse_ron(path, text)?;
-        let fail = |field: &str, message: String| {
-            let (line, col) = locate::field(text, field);
-            ScenarioError::Invalid {
-                path: path.to_path_buf(),
-                line,
-                col,
-                field: field.to_string(),
-                message,
-            }
+    /// Parses scenario text; `path` names it in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<RawScenario, ScenarioError> {
+        let mut raw: RawScenario = parse_ron(path, text)?;
+        raw.source = Source {
+            path: path.to_path_buf(),
+            text: text.to_string(),
         };
-        if let Some(profile) = sc.model.profile.take() {
-            if sc.model.blocks.is_some() {
-                return Err(fail(
-                    "model.profile",
-                    "give either `blocks` or `profile`, not both".into(),
-                ));
-            }
-            let ppath = path.parent().unwrap_or(Path::new(".")).join(&profile);
-            let ptext = std::fs::read_to_string(&ppath).map_err(|e| {
-                fail(
-                    "model.profile",
-                    format!("cannot read profile {}: {e}", ppath.display()),
-                )
-            })?;
-            let file: ProfileFile = parse_ron(&ppath, &ptext)?;
-            sc.model.blocks = Some(file.blocks);
-            if let Some(source) = file.source {
-                let dir = ppath.parent().unwrap_or(Path::new("."));
-                sc.model.weights_file = Some(dir.join(source).display().to_string());
-                sc.model.group_depth = file.group_depth.unwrap_or(1);
-            }
-        }
-        sc.model.blocks.get_or_insert_with(blip2_blocks);
-        sc.check(registry)
-            .map_err(|(field, msg): (String, String)| fail(&field, msg))?;
-        let points = sweep::points(&sc).map_err(|(field, msg): (String, String)| fail(&field, msg))?;
-        for p in &points {
-            p.scenario.check(registry).map_err(|(field, msg)| {
-                let at: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                fail(
-                    "sweep",
-                    format!("at sweep point ({}): field `{field}`: {msg}", at.join(", ")),
-                )
-            })?;
-        }
-        Ok(sc)
+        Ok(raw)
     }
 
-    /// Cross-field rules of a resolved scenario (blocks filled in); `Err`
-    /// carries the field path and the reason.
-    pub fn check(&self, registry: &Registry) -> Result<(), (String, String)> {
-        let err = |field: &str, message: String| (field.to_string(), message);
-        let sc = self;
-        let blocks = sc.model.blocks.as_deref().unwrap_or_default();
-        if blocks.is_empty() {
-            return Err(err(
-                "model.blocks",
-                "empty list: expected at least one block".into(),
-            ));
-        }
-        if sc.model.split > blocks.len() {
-            return Err(err(
-                "model.split",
-                format!(
-                    "invalid value {}: expected a block index in 0..={} (the model has {} blocks)",
-                    sc.model.split,
-                    blocks.len(),
-                    blocks.len()
-                ),
-            ));
-        }
-        if sc.warmup_s >= sc.horizon_s {
-            return Err(err(
-                "warmup_s",
-                format!(
-                    "invalid value {}: expected a warm-up shorter than horizon_s = {}",
-                    sc.warmup_s, sc.horizon_s
-                ),
-            ));
-        }
-        if let Arrivals::Periodic { period_s, jitter_s } = sc.agents.arrivals {
-            if jitter_s >= period_s {
-                return Err(err(
-                    "agents.arrivals.jitter_s",
-                    format!("invalid value {jitter_s}: expected a jitter below period_s = {period_s}"),
-                ));
-            }
-        }
-        for (prefix, cpu) in [("agents.cpu", &sc.agents.cpu), ("server.cpu", &sc.server.cpu)] {
-            cpu.validate()
-                .map_err(|(field, msg)| (format!("{prefix}.{field}"), msg))?;
-        }
-        if let Fading::Nakagami { m } = sc.channel.fading {
-            if m < 0.5 {
-                return Err(err(
-                    "channel.fading",
-                    format!("invalid Nakagami m = {m}: expected m >= 0.5"),
-                ));
-            }
-            if sc.channel.rho > 0.0 {
-                return Err(err(
-                    "channel.rho",
-                    "correlated blocks (rho > 0) are available for Rayleigh and Rician fading only".into(),
-                ));
-            }
-        }
-        let labels: Vec<String> = sc
-            .policy_factories(registry)
-            .map_err(|(i, field, msg)| (format!("policies[{i}].{field}"), msg))?
-            .into_iter()
-            .map(|(l, _)| l)
-            .collect();
-        if let Some(r) = &sc.reference {
-            if !labels.contains(r) {
-                return Err(err(
-                    "reference",
-                    format!(
-                        "unknown policy label \"{r}\": expected one of {}",
-                        labels.join(", ")
-                    ),
-                ));
-            }
-        }
-        let blocks = blocks.len();
-        if sc.model.split == 0 || sc.model.split == blocks {
-            if let Some(i) = sc.policies.iter().position(|p| p.name != "fixed") {
-                return Err(err(
-                    &format!("policies[{i}].name"),
-                    format!(
-                        "policy `{}` chooses bits on both sides, but model.split = {} leaves one side without blocks: expected 0 < split < {blocks}, or only `fixed` policies",
-                        sc.policies[i].name, sc.model.split
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// `(label, factory)` of each policy, in scenario order; `Err` carries the
-    /// policy index, the field and the reason.
-    pub fn policy_factories(
-        &self,
-        registry: &Registry,
-    ) -> Result<Vec<NamedFactory>, (usize, &'static str, String)> {
-        if self.policies.is_empty() {
-            return Err((
-                0,
-                "name",
-                format!(
-                    "no policy given: expected at least one of {}",
-                    registry.names().join(", ")
-                ),
-            ));
-        }
-        let mut out: Vec<NamedFactory> = Vec::new();
-        for (i, spec) in self.policies.iter().enumerate() {
-            let (label, factory) = registry.build(spec).map_err(|(f, m)| (i, f, m))?;
-            if out.iter().any(|(l, _)| *l == label) {
-                return Err((
-                    i,
-                    "label",
-                    format!("duplicate policy label \"{label}\": give each policy a distinct `label`"),
-                ));
-            }
-            out.push((label, factory));
-        }
-        Ok(out)
-    }
-
-    /// The validated model profile.
-    pub fn laim(&self) -> Laim {
-        let blocks = self.model.blocks.as_deref().expect("resolved at load");
-        Laim::new(blocks, self.model.split, self.model.payload_bits)
-    }
-
-    /// The static system shared by all runs.
-    pub fn system(&self) -> System {
-        System::new(
-            self.laim(),
-            &self.agents,
-            &self.channel,
-            &self.server,
-            &self.quantizer,
-        )
-    }
-
-    /// The measured-distortion table of each seed: the quantizer applied to
-    /// the real tensors of `model.weights_file` (the same for every seed), or
-    /// to synthetic weights drawn from each seed's `Weights` streams.
-    pub fn measured_tables(&self, laim: &Laim, seeds: &[u64]) -> Result<Vec<DistortionTable>, ProfileError> {
-        match &self.model.weights_file {
-            Some(file) => {
-                let path = Path::new(file);
-                let mut weights = Vec::new();
-                for b in &laim.blocks {
-                    weights.push(load_block_weights(
-                        path,
-                        &b.name,
-                        self.model.group_depth,
-                        self.quantizer.sample_weights,
-                    )?);
-                }
-                let q = self.quantizer.kind.build();
-                let table = laim.quantizer_table(q.as_ref(), |l| weights[l].clone());
-                Ok(vec![table; seeds.len()])
-            }
-            None => Ok(seeds
-                .par_iter()
-                .map(|&s| synthetic_table(laim, &self.quantizer, s))
-                .collect()),
+    /// An error at `field` (a dotted path, `name[i]` for list items),
+    /// positioned where the field is written in the source text.
+    pub fn error_at(&self, field: &str, message: String) -> ScenarioError {
+        let (line, col) = locate::field(&self.source.text, field);
+        ScenarioError::Invalid {
+            path: self.source.path.clone(),
+            line,
+            col,
+            field: field.to_string(),
+            message,
         }
     }
 
-    /// The initial state of the run with seed `seed`.
-    pub fn world<'a>(&self, system: &'a System, seed: u64) -> World<'a> {
-        World::new(
-            system,
-            &self.agents,
-            &self.channel,
-            &self.server,
-            self.horizon_s,
-            self.warmup_s,
-            seed,
-        )
+    /// The folder that relative paths in the scenario are taken from.
+    pub fn base_dir(&self) -> &Path {
+        match self.source.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
     }
 
-    /// The resolved scenario as RON (every field explicit); loading it gives
-    /// back the same scenario.
+    /// The scenario as RON, every field explicit, numbers in their shortest
+    /// readable form (`2e-27`, not `0.000…002`); parsing it gives back the
+    /// same scenario.
     pub fn to_ron(&self) -> String {
         let pretty = ron::ser::PrettyConfig::new()
             .struct_names(false)
-            .indentor("    ".into());
+            .indentor("    ".into())
+            .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
         let body = ron::ser::to_string_pretty(self, pretty).expect("scenario serializes");
         format!(
-            "// Resolved scenario written by coinfer {}\n{body}\n",
-            env!("CARGO_PKG_VERSION")
+            "// Resolved scenario written by coinfer {}\n{}\n",
+            env!("CARGO_PKG_VERSION"),
+            pretty::readable_numbers(&body)
         )
-    }
-
-    /// Expected number of requests per run (all agents, whole horizon).
-    pub fn expected_requests(&self) -> f64 {
-        self.agents.count as f64 * self.agents.arrivals.rate_hz() * self.horizon_s
-    }
-
-    /// Seeds of the runs: `base_seed + i`.
-    pub fn seed_list(&self) -> Vec<u64> {
-        (0..self.seeds as u64).map(|i| self.base_seed + i).collect()
-    }
-
-    /// The default output folder, `results/<name>`.
-    pub fn default_out_dir(&self) -> PathBuf {
-        PathBuf::from("results").join(&self.name)
     }
 }

@@ -8,7 +8,7 @@
 //! (`"Rayleigh"`), or maps for a variant with fields
 //! (`{"Rician": {"k": 3.0}}`).
 
-use super::Scenario;
+use super::{RawScenario, RUN_CONTROL};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -32,7 +32,7 @@ pub struct Point {
     /// `(param, value)` in axis order, values as written in result files.
     pub params: Vec<(String, String)>,
     /// The scenario at this point (its `sweep` is empty).
-    pub scenario: Scenario,
+    pub scenario: RawScenario,
 }
 
 /// A RON value as JSON (how serde sees scenario fields).
@@ -70,8 +70,9 @@ pub fn value_text(v: &ron::Value) -> String {
     }
 }
 
-/// Every sweepable path of `sc` (numbers, strings and enum variants).
-pub fn sweepable(sc: &Scenario) -> Vec<String> {
+/// Every sweepable path of `sc` (numbers, strings and enum variants of the
+/// model and physics; run-control fields are not sweepable).
+pub fn sweepable(sc: &RawScenario) -> Vec<String> {
     fn walk(v: &Json, prefix: &str, out: &mut Vec<String>) {
         let join = |k: &str| {
             if prefix.is_empty() {
@@ -107,7 +108,7 @@ pub fn sweepable(sc: &Scenario) -> Vec<String> {
         "",
         &mut out,
     );
-    out.retain(|p| p != "name");
+    out.retain(|p| !RUN_CONTROL.contains(&p.split('.').next().unwrap_or_default()));
     out.dedup();
     out
 }
@@ -225,7 +226,7 @@ fn meets(doc: &Json, expr: &str) -> Result<bool, String> {
 /// The points of `base`'s sweep in order (the last axis varies fastest), or
 /// the base itself when it has no sweep. `Err` carries the field path of the
 /// offending axis and the reason.
-pub fn points(base: &Scenario) -> Result<Vec<Point>, (String, String)> {
+pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
     if base.sweep.is_empty() && base.filter.is_empty() {
         return Ok(vec![Point {
             params: Vec::new(),
@@ -238,6 +239,16 @@ pub fn points(base: &Scenario) -> Result<Vec<Point>, (String, String)> {
             return Err((
                 format!("sweep[{i}].values"),
                 "empty list: expected at least one value".into(),
+            ));
+        }
+        let top = a.param.split('.').next().unwrap_or_default();
+        if RUN_CONTROL.contains(&top) {
+            return Err((
+                format!("sweep[{i}].param"),
+                format!(
+                    "`{top}` controls how the study is run, not what is simulated, so it cannot be swept (run-control fields: {}); sweep model and physics fields, or run the study once per value",
+                    RUN_CONTROL.join(", ")
+                ),
             ));
         }
         if !valid.contains(&a.param) {
@@ -277,7 +288,7 @@ pub fn points(base: &Scenario) -> Result<Vec<Point>, (String, String)> {
             .map(|(p, v)| format!("{p} = {v}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let scenario: Scenario = serde_path_to_error::deserialize(doc).map_err(|e| {
+        let scenario: RawScenario = serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();
             let axis = base.sweep.iter().position(|a| path.starts_with(&a.param));
             let field = axis.map_or("sweep".to_string(), |i| format!("sweep[{i}].values"));

@@ -1,0 +1,363 @@
+//! A compiled study: a scenario resolved, validated and prepared once, so
+//! everything downstream (runner, merge, solve, reports) relies on it and
+//! never re-checks.
+//!
+//! [`Study::compile`] takes a [`RawScenario`] (the file as written), fills in
+//! every default (model blocks or the profile file, the CPU presets), checks
+//! cross-field rules, builds the labelled policy factories, the [`SeedPlan`]
+//! and each sweep point's static [`System`]. Errors name the file, line,
+//! column and field.
+//!
+//! ```
+//! use coinfer::{policy::Registry, study::Study};
+//! let study = Study::from_str("doc.ron".as_ref(), "(seeds: 3)", &Registry::default()).unwrap();
+//! assert_eq!(study.points.len(), 1);
+//! assert_eq!(study.policies[0].label, "fixed_8_8");
+//! ```
+
+mod seeds;
+
+pub use seeds::SeedPlan;
+
+use crate::model::agent::Arrivals;
+use crate::model::cpu::CpuConfig;
+use crate::model::distortion::DistortionTable;
+use crate::model::laim::Laim;
+use crate::model::link::Fading;
+use crate::model::{synthetic_table, System, World};
+use crate::policy::{PolicyFactory, Registry};
+use crate::quant::{load_block_weights, ProfileError};
+use crate::scenario::{blip2_blocks, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// A policy of the study: its label in result files and its factory.
+#[derive(Debug)]
+pub struct LabelledPolicy {
+    /// Label (unique within the study).
+    pub label: String,
+    /// Builds the per-run policy.
+    pub factory: Box<dyn PolicyFactory>,
+}
+
+/// One sweep point: its parameter values, its resolved configuration and
+/// its static system.
+#[derive(Debug)]
+pub struct StudyPoint {
+    /// `(param, value)` in axis order, values as written in result files.
+    pub params: Vec<(String, String)>,
+    /// The resolved scenario at this point (no sweep).
+    pub config: RawScenario,
+    /// What every run at this point shares.
+    pub system: System,
+}
+
+/// A validated study, ready to run.
+#[derive(Debug)]
+pub struct Study {
+    /// Name; the default output folder is `results/<name>`.
+    pub name: String,
+    /// Seeds per (point, policy).
+    pub seeds: SeedPlan,
+    /// Run `i` uses seed `base_seed + i`.
+    pub base_seed: u64,
+    /// Policies in scenario order.
+    pub policies: Vec<LabelledPolicy>,
+    /// Index of the policy the others are compared with in `paired.csv`.
+    pub reference: usize,
+    /// Sweep points in sweep order (one without a sweep).
+    pub points: Vec<StudyPoint>,
+    /// The resolved scenario.
+    resolved: RawScenario,
+}
+
+impl Study {
+    /// Reads, parses and compiles a scenario file.
+    pub fn load(path: &Path, registry: &Registry) -> Result<Study, ScenarioError> {
+        Study::compile(RawScenario::load(path)?, registry)
+    }
+
+    /// Parses and compiles scenario text; `path` names it in errors and
+    /// anchors relative profile paths.
+    pub fn from_str(path: &Path, text: &str, registry: &Registry) -> Result<Study, ScenarioError> {
+        Study::compile(RawScenario::parse(path, text)?, registry)
+    }
+
+    /// Resolves, validates and compiles a parsed scenario.
+    pub fn compile(raw: RawScenario, registry: &Registry) -> Result<Study, ScenarioError> {
+        let resolved = resolve(raw)?;
+        let policies = policies(&resolved, registry)?;
+        let reference = reference(&resolved, &policies)?;
+        let seeds = seed_plan(&resolved)?;
+        let points = sweep::points(&resolved).map_err(|(f, m)| resolved.error_at(&f, m))?;
+        let points = points
+            .into_par_iter()
+            .map(|p| compile_point(&resolved, p, &policies))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Study {
+            name: resolved.name.clone(),
+            seeds,
+            base_seed: resolved.base_seed,
+            policies,
+            reference,
+            points,
+            resolved,
+        })
+    }
+
+    /// The resolved scenario (every default filled in).
+    pub fn scenario(&self) -> &RawScenario {
+        &self.resolved
+    }
+
+    /// The resolved scenario as RON, as written to `scenario.ron`.
+    pub fn to_ron(&self) -> String {
+        self.resolved.to_ron()
+    }
+
+    /// Hash of the resolved scenario (names the study in shards and provenance).
+    pub fn hash(&self) -> String {
+        crate::fsio::hash_hex(&self.to_ron())
+    }
+
+    /// Policy labels in scenario order.
+    pub fn labels(&self) -> Vec<String> {
+        self.policies.iter().map(|p| p.label.clone()).collect()
+    }
+
+    /// The default output folder, `results/<name>`.
+    pub fn default_out_dir(&self) -> PathBuf {
+        PathBuf::from("results").join(&self.name)
+    }
+}
+
+impl StudyPoint {
+    /// The initial state of the run with seed `seed`.
+    pub fn world(&self, seed: u64) -> World<'_> {
+        let c = &self.config;
+        World::new(
+            &self.system,
+            &c.agents,
+            &c.channel,
+            &c.server,
+            c.horizon_s,
+            c.warmup_s,
+            seed,
+        )
+    }
+
+    /// Deadline of a request after its creation, s.
+    pub fn deadline_s(&self) -> f64 {
+        self.config.agents.deadline_s
+    }
+
+    /// Length of the measured window (`horizon_s − warmup_s`), s.
+    pub fn window_s(&self) -> f64 {
+        self.config.horizon_s - self.config.warmup_s
+    }
+
+    /// Expected number of requests per run (all agents, whole horizon).
+    pub fn expected_requests(&self) -> f64 {
+        let a = &self.config.agents;
+        a.count as f64 * a.arrivals.rate_hz() * self.config.horizon_s
+    }
+
+    /// The measured-distortion table of each seed: the quantizer applied to
+    /// the real tensors of `model.weights_file` (the same for every seed), or
+    /// to synthetic weights drawn from each seed's `Weights` streams.
+    pub fn measured_tables(&self, seeds: &[u64]) -> Result<Vec<DistortionTable>, ProfileError> {
+        let (c, laim) = (&self.config, &self.system.laim);
+        match &c.model.weights_file {
+            Some(file) => {
+                let path = Path::new(file);
+                let mut weights = Vec::new();
+                for b in &laim.blocks {
+                    let w =
+                        load_block_weights(path, &b.name, c.model.group_depth, c.quantizer.sample_weights)?;
+                    weights.push(w);
+                }
+                let q = c.quantizer.kind.build();
+                let table = laim.quantizer_table(q.as_ref(), |l| weights[l].clone());
+                Ok(vec![table; seeds.len()])
+            }
+            None => Ok(seeds
+                .par_iter()
+                .map(|&s| synthetic_table(laim, &c.quantizer, s))
+                .collect()),
+        }
+    }
+}
+
+/// Fills in what the file leaves out: the model's blocks (inline, from the
+/// profile file, or the default BLIP-2-like model) and the CPU presets.
+fn resolve(mut raw: RawScenario) -> Result<RawScenario, ScenarioError> {
+    if let Some(profile) = raw.model.profile.take() {
+        if raw.model.blocks.is_some() {
+            let msg = "give either `blocks` or `profile`, not both".into();
+            return Err(raw.error_at("model.profile", msg));
+        }
+        let ppath = raw.base_dir().join(&profile);
+        let ptext = std::fs::read_to_string(&ppath).map_err(|e| {
+            raw.error_at(
+                "model.profile",
+                format!("cannot read profile {}: {e}", ppath.display()),
+            )
+        })?;
+        let file: ProfileFile = parse_ron(&ppath, &ptext)?;
+        raw.model.blocks = Some(file.blocks);
+        if let Some(source) = file.source {
+            let dir = ppath.parent().unwrap_or(Path::new("."));
+            raw.model.weights_file = Some(dir.join(source).display().to_string());
+            raw.model.group_depth = file.group_depth.unwrap_or(1);
+        }
+    }
+    raw.model.blocks.get_or_insert_with(blip2_blocks);
+    raw.agents.cpu = raw.agents.cpu.resolved(&CpuConfig::agent_preset());
+    raw.server.cpu = raw.server.cpu.resolved(&CpuConfig::server_preset());
+    Ok(raw)
+}
+
+/// The labelled policy factories, in scenario order.
+fn policies(raw: &RawScenario, registry: &Registry) -> Result<Vec<LabelledPolicy>, ScenarioError> {
+    if raw.policies.is_empty() {
+        let names = registry.names().join(", ");
+        return Err(raw.error_at(
+            "policies",
+            format!("no policy given: expected at least one of {names}"),
+        ));
+    }
+    let mut out: Vec<LabelledPolicy> = Vec::new();
+    for (i, spec) in raw.policies.iter().enumerate() {
+        let (label, factory) = registry
+            .build(spec)
+            .map_err(|(f, m)| raw.error_at(&format!("policies[{i}].{f}"), m))?;
+        if out.iter().any(|p| p.label == label) {
+            let msg = format!("duplicate policy label \"{label}\": give each policy a distinct `label`");
+            return Err(raw.error_at(&format!("policies[{i}].label"), msg));
+        }
+        out.push(LabelledPolicy { label, factory });
+    }
+    Ok(out)
+}
+
+fn reference(raw: &RawScenario, policies: &[LabelledPolicy]) -> Result<usize, ScenarioError> {
+    let Some(r) = &raw.reference else { return Ok(0) };
+    policies.iter().position(|p| &p.label == r).ok_or_else(|| {
+        let labels: Vec<&str> = policies.iter().map(|p| p.label.as_str()).collect();
+        let msg = format!(
+            "unknown policy label \"{r}\": expected one of {}",
+            labels.join(", ")
+        );
+        raw.error_at("reference", msg)
+    })
+}
+
+fn seed_plan(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
+    let seeds = raw.seeds;
+    match (raw.ci_rel, raw.max_seeds) {
+        (None, None) => Ok(SeedPlan::Fixed { seeds }),
+        (None, Some(_)) => Err(raw.error_at(
+            "max_seeds",
+            "max_seeds bounds the seeds added by ci_rel: expected ci_rel to be set too".into(),
+        )),
+        (Some(_), Some(m)) if m < seeds => Err(raw.error_at(
+            "max_seeds",
+            format!("invalid value {m}: expected max_seeds >= seeds = {seeds}"),
+        )),
+        (Some(ci_rel), max) => Ok(SeedPlan::Adaptive {
+            batch: seeds,
+            ci_rel,
+            max_seeds: max.unwrap_or(seeds.saturating_mul(10)),
+        }),
+    }
+}
+
+/// Checks one sweep point and builds its system; errors at a swept point
+/// name the point and are positioned at the sweep.
+fn compile_point(
+    base: &RawScenario,
+    point: sweep::Point,
+    policies: &[LabelledPolicy],
+) -> Result<StudyPoint, ScenarioError> {
+    let config = point.scenario;
+    let system = check_point(&config, policies).map_err(|(field, msg)| {
+        if point.params.is_empty() {
+            return base.error_at(&field, msg);
+        }
+        let at: Vec<String> = point.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        base.error_at(
+            "sweep",
+            format!("at sweep point ({}): field `{field}`: {msg}", at.join(", ")),
+        )
+    })?;
+    Ok(StudyPoint {
+        params: point.params,
+        config,
+        system,
+    })
+}
+
+/// Cross-field rules of a resolved point, then its system; `Err` carries the
+/// field path and the reason.
+fn check_point(c: &RawScenario, policies: &[LabelledPolicy]) -> Result<System, (String, String)> {
+    let err = |field: &str, message: String| Err((field.to_string(), message));
+    let blocks = c.model.blocks.as_deref().unwrap_or_default();
+    if blocks.is_empty() {
+        return err("model.blocks", "empty list: expected at least one block".into());
+    }
+    let n = blocks.len();
+    if c.model.split > n {
+        let msg = format!(
+            "invalid value {}: expected a block index in 0..={n} (the model has {n} blocks)",
+            c.model.split
+        );
+        return err("model.split", msg);
+    }
+    if c.warmup_s >= c.horizon_s {
+        let msg = format!(
+            "invalid value {}: expected a warm-up shorter than horizon_s = {}",
+            c.warmup_s, c.horizon_s
+        );
+        return err("warmup_s", msg);
+    }
+    if let Arrivals::Periodic { period_s, jitter_s } = c.agents.arrivals {
+        if jitter_s >= period_s {
+            let msg = format!("invalid value {jitter_s}: expected a jitter below period_s = {period_s}");
+            return err("agents.arrivals.jitter_s", msg);
+        }
+    }
+    if let Fading::Nakagami { m } = c.channel.fading {
+        if m < 0.5 {
+            return err(
+                "channel.fading",
+                format!("invalid Nakagami m = {m}: expected m >= 0.5"),
+            );
+        }
+        if c.channel.rho > 0.0 {
+            let msg = "correlated blocks (rho > 0) are available for Rayleigh and Rician fading only";
+            return err("channel.rho", msg.into());
+        }
+    }
+    if c.model.split == 0 || c.model.split == n {
+        if let Some(i) = policies.iter().position(|p| p.factory.needs_both_sides()) {
+            let msg = format!(
+                "policy `{}` chooses bits on both sides, but model.split = {} leaves one side without blocks: expected 0 < split < {n}, or only policies that do not (such as `fixed`)",
+                c.policies[i].name, c.model.split
+            );
+            return err(&format!("policies[{i}].name"), msg);
+        }
+    }
+    let cpu = |prefix: &str, cfg: &CpuConfig| cfg.build().map_err(|(f, m)| (format!("{prefix}.{f}"), m));
+    let agent_cpu = cpu("agents.cpu", &c.agents.cpu)?;
+    let server_cpu = cpu("server.cpu", &c.server.cpu)?;
+    let laim = Laim::new(blocks, c.model.split, c.model.payload_bits);
+    Ok(System::new(
+        laim,
+        agent_cpu,
+        server_cpu,
+        &c.agents,
+        &c.channel,
+        &c.server,
+        &c.quantizer,
+    ))
+}
