@@ -47,7 +47,7 @@ pub enum RunError {
     #[error(transparent)]
     Weights(#[from] ProfileError),
     /// A result file could not be written or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -55,7 +55,7 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// A per-request trace could not be written.
-    #[error("{path}: cannot write the trace: {source}")]
+    #[error("{path}: cannot write the trace")]
     Trace {
         /// The trace file.
         path: PathBuf,

@@ -155,7 +155,7 @@ pub fn batch_file(dir: &Path, point: usize, batch: u32) -> PathBuf {
 #[non_exhaustive]
 pub enum MergeError {
     /// A shard file cannot be read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,

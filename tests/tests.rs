@@ -11,6 +11,7 @@ mod plot;
 mod policies;
 mod quant;
 mod queueing;
+mod regression;
 mod scenario_errors;
 mod solver;
 mod sweeps;

@@ -131,7 +131,7 @@ impl Format {
 #[non_exhaustive]
 pub enum PlotError {
     /// Creating the directory or writing/renaming a file failed.
-    #[error("I/O error on {}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// File or directory involved.
         path: PathBuf,

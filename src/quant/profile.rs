@@ -62,7 +62,7 @@ pub struct Profile {
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     /// The file could not be opened or mapped.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         /// File concerned.
         path: PathBuf,
@@ -70,7 +70,7 @@ pub enum ProfileError {
         source: std::io::Error,
     },
     /// The bytes are not a valid safetensors file.
-    #[error("{} is not a valid safetensors file: {what} ({source})", path.display())]
+    #[error("{} is not a valid safetensors file: {what}", path.display())]
     Format {
         /// File concerned.
         path: PathBuf,

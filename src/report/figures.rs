@@ -41,6 +41,7 @@ pub enum FigureError {
 
 /// A CSV file as a header and rows of fields.
 struct Table {
+    path: PathBuf,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
@@ -63,11 +64,23 @@ impl Table {
             .map(|rec| rec.map(|r| r.iter().map(String::from).collect()))
             .collect::<Result<_, _>>()
             .map_err(|e| input(e.to_string()))?;
-        Ok(Table { header, rows })
+        Ok(Table {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
     }
 
     fn col(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
+    }
+
+    /// The index of a column the file must have.
+    fn need(&self, name: &str) -> Result<usize, FigureError> {
+        self.col(name).ok_or_else(|| FigureError::Input {
+            path: self.path.clone(),
+            message: format!("no `{name}` column: expected a file written by coinfer"),
+        })
     }
 
     /// Parameter columns: those before `first`.
@@ -142,15 +155,15 @@ fn short(param: &str) -> &str {
 }
 
 /// Policies in order of first appearance, which is scenario order.
-fn policies(t: &Table) -> Vec<String> {
-    let c = t.col("policy").expect("policy column");
+fn policies(t: &Table) -> Result<Vec<String>, FigureError> {
+    let c = t.need("policy")?;
     let mut v: Vec<String> = Vec::new();
     for r in &t.rows {
         if !v.contains(&r[c]) {
             v.push(r[c].clone());
         }
     }
-    v
+    Ok(v)
 }
 
 /// For each axis: groups of rows sharing the other parameters' values, each
@@ -187,10 +200,10 @@ fn slices(t: &Table, params: &[usize], axis: usize) -> Vec<(String, Option<Strin
 pub fn draw_results(dir: &Path, formats: &[Format], metrics: &[String]) -> Result<Vec<PathBuf>, FigureError> {
     let out = dir.join("plots");
     let summary = Table::read(&dir.join("summary.csv"))?;
-    let names = policies(&summary);
+    let names = policies(&summary)?;
     let style = |p: &str| names.iter().position(|n| n == p).unwrap_or(0);
     let params = summary.params("policy");
-    let pc = summary.col("policy").expect("policy column");
+    let pc = summary.need("policy")?;
     let mut figures = Vec::new();
 
     // Each key metric against each numeric sweep axis, one line per policy.
@@ -267,11 +280,11 @@ pub fn draw_results(dir: &Path, formats: &[Format], metrics: &[String]) -> Resul
         let paired = Table::read(&paired_path)?;
         let pp = paired.params("policy");
         let (pol, refc, met, diff, ci) = (
-            paired.col("policy").expect("policy"),
-            paired.col("reference").expect("reference"),
-            paired.col("metric").expect("metric"),
-            paired.col("mean_diff").expect("mean_diff"),
-            paired.col("ci95_paired").expect("ci95_paired"),
+            paired.need("policy")?,
+            paired.need("reference")?,
+            paired.need("metric")?,
+            paired.need("mean_diff")?,
+            paired.need("ci95_paired")?,
         );
         let reference = paired.rows.first().map(|r| r[refc].clone()).unwrap_or_default();
         for &axis in &pp {
@@ -410,14 +423,14 @@ fn cdf_points(h: &Histogram<u64>) -> Vec<Point> {
 /// `dir/output.csv` into `dir/plots/`.
 pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
     let t = Table::read(&dir.join("distortion.csv"))?;
-    let c = |n: &str| t.col(n).expect("distortion.csv column");
+    let c = |n: &str| t.need(n);
     let (block, quant, bits, meas, lo, up) = (
-        c("block"),
-        c("quantizer"),
-        c("bits"),
-        c("measured"),
-        c("lower"),
-        c("upper"),
+        c("block")?,
+        c("quantizer")?,
+        c("bits")?,
+        c("measured")?,
+        c("lower")?,
+        c("upper")?,
     );
     let mut blocks: Vec<String> = Vec::new();
     let mut quantizers: Vec<String> = Vec::new();
@@ -479,13 +492,13 @@ pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, F
         });
     }
     let o = Table::read(&dir.join("output.csv"))?;
-    let oc = |n: &str| o.col(n).expect("output.csv column");
+    let oc = |n: &str| o.need(n);
     let (q, form, set, pred, measd) = (
-        oc("quantizer"),
-        oc("form"),
-        oc("set"),
-        oc("predicted"),
-        oc("measured"),
+        oc("quantizer")?,
+        oc("form")?,
+        oc("set")?,
+        oc("predicted")?,
+        oc("measured")?,
     );
     let mut groups: Vec<(String, Vec<Point>)> = Vec::new();
     for r in o.rows.iter().filter(|r| r[set] == "heldout") {

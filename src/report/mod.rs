@@ -327,7 +327,7 @@ pub fn histograms_json(points: &[PointResults], deadlines_s: &[f64]) -> String {
 #[non_exhaustive]
 pub enum ReportError {
     /// A result file could not be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -32,7 +32,7 @@ pub enum ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ScenarioError::Io { path, source } => write!(f, "{}: cannot read: {source}", path.display()),
+            ScenarioError::Io { path, .. } => write!(f, "{}: cannot read", path.display()),
             ScenarioError::Invalid {
                 path,
                 line,

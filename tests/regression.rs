@@ -1,0 +1,265 @@
+//! Regression tests, named after the issue that reported the bug.
+
+use crate::util::{bin, root, scenario};
+use coinfer::policy::Registry;
+use coinfer::study::Study;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn coinfer_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
+    Command::new(exe).args(args).current_dir(dir).output().unwrap()
+}
+
+fn ok_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
+    let o = coinfer_in(exe, args, dir);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn compile_err(text: &str) -> String {
+    Study::from_str("t.ron".as_ref(), text, &Registry::default())
+        .unwrap_err()
+        .to_string()
+}
+
+fn same_files(a: &Path, b: &Path, names: &[&str]) {
+    for n in names {
+        let (x, y) = (
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+        );
+        assert!(x == y, "{n} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+const RESULT_FILES: [&str; 4] = ["summary.csv", "paired.csv", "histograms.json", "scenario.ron"];
+
+/// Issue 9: sweeping `seeds` or `base_seed` gave identical rows silently.
+#[test]
+fn issue_9_run_control_fields_cannot_be_swept() {
+    for (field, values) in [
+        ("seeds", "[2, 5]"),
+        ("base_seed", "[1, 100]"),
+        ("ci_rel", "[0.1, 0.2]"),
+        ("max_seeds", "[10, 20]"),
+        ("reference", "[\"fixed_8_8\"]"),
+        ("name", "[\"a\", \"b\"]"),
+    ] {
+        let err = compile_err(&format!("(sweep: [(param: \"{field}\", values: {values})])"));
+        assert!(
+            err.contains("sweep[0].param")
+                && err.contains(&format!("`{field}`"))
+                && err.contains("cannot be swept"),
+            "{field}: {err}"
+        );
+    }
+}
+
+/// Issue 9: `agents: (cpu: (freqs_ghz: [1.0, 2.0]))` was refused for the
+/// fields it left out.
+#[test]
+fn issue_9_partial_blocks_take_the_documented_defaults() {
+    let text = r#"(horizon_s: 2.0, seeds: 2,
+        model: (split: 1),
+        agents: (cpu: (freqs_ghz: [1.0, 2.0])),
+        channel: (bandwidth_hz: 1e7, path_loss: (exponent: 2.5)),
+        server: (cpu: (kappa: 2e-28)),
+        quantizer: (sample_weights: 1000))"#;
+    let study = scenario(text);
+    let c = study.scenario();
+    assert_eq!(c.agents.cpu.freqs_ghz, Some(vec![1.0, 2.0]));
+    assert_eq!(c.agents.cpu.cycles_per_weight_bit, Some(0.05));
+    assert_eq!(c.agents.cpu.kappa, Some(2e-27));
+    assert_eq!(c.server.cpu.freqs_ghz, Some(vec![10.0]));
+    assert_eq!(c.server.cpu.kappa, Some(2e-28));
+    assert_eq!(c.server.cpu.cycles_per_weight_bit, Some(0.02));
+    assert_eq!(c.channel.path_loss.pl0_db, 46.4);
+    let results = coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+    assert!(results.points[0].policies[0].runs.iter().all(|r| r.completed > 0));
+    // `check` shows the defaults filled in, without Some(..), numbers readable.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("p.ron"), text).unwrap();
+    let o = ok_in(&bin(), &["check", "p.ron"], tmp.path());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for part in [
+        "cycles_per_weight_bit: 0.05",
+        "kappa: 2e-27",
+        "kappa: 2e-28",
+        "bandwidth_hz: 1e7",
+        "exponent: 2.5",
+    ] {
+        assert!(out.contains(part), "lacks `{part}`:\n{out}");
+    }
+    assert!(!out.contains("Some(") && !out.contains("0.0000000"), "{out}");
+}
+
+/// Issue 9: a misspelt field lists the valid names; now it also suggests one.
+#[test]
+fn issue_9_unknown_field_suggests_the_closest_name() {
+    let err = compile_err("(channel: (bandwith_hz: 1e6))");
+    assert!(err.contains("did you mean `bandwidth_hz`?"), "{err}");
+    assert!(err.contains("t.ron:1:"), "{err}");
+    let err = compile_err("(channel: (fading: Rayleight))");
+    assert!(err.contains("did you mean `Rayleigh`?"), "{err}");
+}
+
+/// Issue 9: an I/O error printed its cause twice.
+#[test]
+fn issue_9_io_error_names_the_path_and_cause_once() {
+    let o = Command::new(bin())
+        .args(["run", "/nonexistent/x.ron"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    assert_eq!(err.matches("/nonexistent/x.ron").count(), 1, "{err}");
+}
+
+const ADAPTIVE: &str = r#"(
+    name: "adaptive", horizon_s: 3.0, seeds: 3, ci_rel: 0.02, max_seeds: 12,
+    agents: (count: 2, arrivals: Poisson(rate_hz: 4.0)),
+    policies: [(name: "fixed", bits_agent: 8, bits_server: 8), (name: "exhaustive")],
+    sweep: [(param: "channel.tx_power_dbm", values: [15.0, 23.0])],
+)"#;
+
+/// Issue 9: `coinfer merge` refused a complete adaptive run ("point 0 has 6
+/// runs, expected 2"); an interrupted one must resume identically too.
+#[test]
+fn issue_9_adaptive_runs_merge_and_resume_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.ron"), ADAPTIVE).unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "full", "a.ron"], d);
+    let summary = std::fs::read_to_string(d.join("full/summary.csv")).unwrap();
+    assert!(
+        summary.lines().skip(1).any(|l| !l.contains(",3,")),
+        "the test needs a point that adds seeds:\n{summary}"
+    );
+    ok_in(&bin(), &["merge", "full", "--out", "merged"], d);
+    same_files(&d.join("full"), &d.join("merged"), &RESULT_FILES);
+    // An interrupted run: the manifest not complete, the later batches missing.
+    ok_in(&bin(), &["run", "--quiet", "--out", "cut", "a.ron"], d);
+    let shard = d.join("cut/shards/0-of-1");
+    for f in std::fs::read_dir(&shard).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".bin") && !name.ends_with("-b0000.bin") {
+            std::fs::remove_file(f.path()).unwrap();
+        }
+    }
+    let m = shard.join("manifest.json");
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("\"complete\": true", "\"complete\": false");
+    std::fs::write(&m, text).unwrap();
+    std::fs::remove_file(d.join("cut/summary.csv")).unwrap();
+    let o = coinfer_in(&bin(), &["merge", "cut", "--out", "x"], d);
+    assert!(!o.status.success(), "merging an unfinished run must fail");
+    ok_in(
+        &bin(),
+        &["run", "--quiet", "--resume", "--out", "cut", "a.ron"],
+        d,
+    );
+    same_files(&d.join("full"), &d.join("cut"), &RESULT_FILES);
+}
+
+/// Issue 9: `coinfer solve --json | head` panicked on the closed pipe.
+#[test]
+fn issue_9_closed_stdout_is_not_a_crash() {
+    let mut child = Command::new(bin())
+        .args(["solve", "--json"])
+        .arg(root().join("scenarios/paper.ron"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && !err.contains("panicked"),
+        "{:?}: {err}",
+        o.status
+    );
+}
+
+/// Issue 9: `coinfer plot` on a summary without a `policy` column panicked.
+#[test]
+fn issue_9_plot_of_a_foreign_summary_is_an_error_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let header = "distortion_upper_mean,distortion_measured_mean,miss_rate,latency_p99_s,agent_energy_mean_j";
+    std::fs::write(tmp.path().join("summary.csv"), format!("{header}\n1,2,3,4,5\n")).unwrap();
+    let o = coinfer_in(&bin(), &["plot", "."], tmp.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && !err.contains("panicked"), "{err}");
+    assert!(err.contains("summary.csv") && err.contains("policy"), "{err}");
+}
+
+/// The example binary `examples/custom_policy.rs`, built with the cargo
+/// that runs the tests (`cargo test` builds examples only as test harnesses).
+fn custom_policy_exe() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let o = Command::new(cargo)
+        .args(["build", "--quiet", "--example", "custom_policy"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    bin().parent().unwrap().join("examples/custom_policy")
+}
+
+/// Issue 9: a policy registered in a user's own binary works with every
+/// subcommand through `coinfer::cli::main_with`.
+#[test]
+fn issue_9_custom_policy_runs_through_every_subcommand() {
+    let exe = custom_policy_exe();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("c.ron"),
+        r#"(name: "custom", horizon_s: 3.0, seeds: 4, channel: (fading: None),
+            policies: [(name: "rate_threshold"), (name: "fixed", bits_agent: 12, bits_server: 12)],
+            sweep: [(param: "agents.mobility.Static.distance_m", values: [20.0, 300.0])])"#,
+    )
+    .unwrap();
+    ok_in(&exe, &["run", "--quiet", "--out", "whole", "c.ron"], d);
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        ok_in(
+            &exe,
+            &["run", "--quiet", "--shard", &shard, "--out", "parts", "c.ron"],
+            d,
+        );
+    }
+    ok_in(&exe, &["merge", "parts"], d);
+    same_files(&d.join("whole"), &d.join("parts"), &RESULT_FILES);
+    let summary = std::fs::read_to_string(d.join("whole/summary.csv")).unwrap();
+    let rows: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.contains(",rate_threshold,"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{summary}");
+    // Near the access point it keeps 12 bits, far away it halves them.
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "bits_agent_mean").unwrap();
+    let bits: Vec<f64> = rows
+        .iter()
+        .map(|r| r.split(',').nth(col).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(bits, [12.0, 6.0], "{summary}");
+    let o = ok_in(&exe, &["solve", "--json", "c.ron"], d);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rate_threshold"));
+    ok_in(&exe, &["plot", "whole"], d);
+    assert!(d.join("whole/plots").read_dir().unwrap().count() > 0);
+    // The stock binary does not know the policy, and says which it knows.
+    let o = coinfer_in(&bin(), &["check", "c.ron"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("unknown policy \"rate_threshold\""),
+        "{err}"
+    );
+}
