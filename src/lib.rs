@@ -34,7 +34,7 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
 pub mod engine;
 pub mod fsio;
@@ -48,6 +48,6 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
-pub mod shard;
+pub(crate) mod shard;
 pub mod study;
 pub mod units;

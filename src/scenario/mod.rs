@@ -8,7 +8,7 @@
 //! the engine only ever sees a compiled study.
 
 mod error;
-pub mod locate;
+mod locate;
 mod pretty;
 pub mod sweep;
 
