@@ -72,6 +72,30 @@ pub fn count<'de, D: Deserializer<'de>, T: Deserialize<'de> + From<u8> + Partial
     Ok(v)
 }
 
+/// Most weights per block that distortion may be measured on.
+pub const MAX_SAMPLE_WEIGHTS: usize = 100_000_000;
+
+/// A count of sample weights in `1..=MAX_SAMPLE_WEIGHTS` (memory grows with it).
+pub fn sample_count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let v = u64::deserialize(d)?;
+    if v == 0 || v > MAX_SAMPLE_WEIGHTS as u64 {
+        return Err(D::Error::custom(format!(
+            "invalid value {v}: expected a count in 1..={MAX_SAMPLE_WEIGHTS} (weights per block held in memory to measure distortion)"
+        )));
+    }
+    Ok(v as usize)
+}
+
+/// An optional count ≥ 1.
+pub fn count_opt<'de, D: Deserializer<'de>, T: Deserialize<'de> + From<u8> + PartialEq>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(d)? {
+        Some(v) if v == T::from(0) => Err(D::Error::custom("invalid value 0: expected a count >= 1")),
+        v => Ok(v),
+    }
+}
+
 /// A bit-width in `2..=16`, optional.
 pub fn bits_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
     match Option::<u32>::deserialize(d)? {

@@ -44,8 +44,12 @@ impl SimDuration {
     /// The empty span.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// The longest span (about 584 years): "never".
+    pub const MAX: SimDuration = SimDuration(u64::MAX);
+
     /// A computed duration of `s` seconds, rounded **up** to the next nanosecond
-    /// (SPEC 1: durations computed in floating point are rounded up).
+    /// (SPEC 1: durations computed in floating point are rounded up);
+    /// saturates at [`SimDuration::MAX`].
     pub fn from_secs_ceil(s: f64) -> SimDuration {
         debug_assert!(
             s.is_finite() && s >= 0.0,
@@ -54,7 +58,8 @@ impl SimDuration {
         SimDuration((s * NS_PER_S).ceil() as u64)
     }
 
-    /// A configured duration of `s` seconds, rounded to the nearest nanosecond.
+    /// A configured duration of `s` seconds, rounded to the nearest
+    /// nanosecond; saturates at [`SimDuration::MAX`] (`as` casts saturate).
     pub fn from_secs_round(s: f64) -> SimDuration {
         SimDuration((s * NS_PER_S).round() as u64)
     }
@@ -67,15 +72,18 @@ impl SimDuration {
 
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
+    /// Saturates at the end of representable time (about 584 years), which
+    /// reads as "never" (e.g. the deadline of a scenario without one).
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(self.0 + d.0)
+        SimTime(self.0.saturating_add(d.0))
     }
 }
 
 impl Add for SimDuration {
     type Output = SimDuration;
+    /// Saturates like `SimTime + SimDuration`.
     fn add(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0 + d.0)
+        SimDuration(self.0.saturating_add(d.0))
     }
 }
 

@@ -263,3 +263,157 @@ fn issue_9_custom_policy_runs_through_every_subcommand() {
         "{err}"
     );
 }
+
+fn run_quiet(text: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("s.ron"), text).unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "out", "s.ron"], tmp.path());
+    std::fs::read_to_string(tmp.path().join("out/summary.csv")).unwrap()
+}
+
+fn column(csv_text: &str, name: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    r.records().map(|rec| rec.unwrap()[i].to_string()).collect()
+}
+
+/// Issue 10: `deadline_s: 1e30` (meant as "none") overflowed the nanosecond
+/// clock and marked every request missed.
+#[test]
+fn issue_10_huge_or_absent_deadline_is_never_missed() {
+    for deadline in ["1e30", "2e10", "None"] {
+        let s = run_quiet(&format!(
+            "(horizon_s: 3.0, seeds: 2, agents: (deadline_s: {deadline}))"
+        ));
+        assert_eq!(column(&s, "miss_rate"), ["0"], "deadline {deadline}:\n{s}");
+    }
+}
+
+/// Issue 10: `coinfer profile m.safetensors --out m.safetensors` overwrote the model.
+#[test]
+fn issue_10_profile_refuses_to_overwrite_its_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.safetensors");
+    crate::quant::write_checkpoint(&model);
+    let before = std::fs::read(&model).unwrap();
+    let o = coinfer_in(
+        &bin(),
+        &["profile", "m.safetensors", "--out", "./m.safetensors"],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("refusing to write over an input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+}
+
+/// Issue 10: names like `..` or `/abs/path` wrote results outside `results/`.
+#[test]
+fn issue_10_unsafe_scenario_names_are_refused() {
+    for name in ["..", "../x", "/abs/path", "", ".hidden", "a/b"] {
+        let err = compile_err(&format!("(name: {name:?})"));
+        assert!(
+            err.contains("field `name`") && err.contains("folder name"),
+            "{name}: {err}"
+        );
+    }
+    scenario("(name: \"paper-v2_distance=100\")");
+}
+
+/// Issue 10: `Uniform(group_size: 0)` passed `check`, then panicked in `run`.
+#[test]
+fn issue_10_zero_group_size_and_absurd_samples_are_refused() {
+    let err = compile_err("(quantizer: (kind: Uniform(group_size: 0)))");
+    assert!(err.contains("group_size") && err.contains("count >= 1"), "{err}");
+    let err = compile_err("(quantizer: (sample_weights: 18446744073709551615))");
+    assert!(
+        err.contains("sample_weights") && err.contains("1..=100000000"),
+        "{err}"
+    );
+}
+
+/// Issue 10: `--threads 5000` panicked building the thread pool.
+#[test]
+fn issue_10_threads_beyond_the_cores_are_capped() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("s.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
+    let o = ok_in(
+        &bin(),
+        &["run", "--quiet", "--threads", "5000", "--out", "o", "s.ron"],
+        tmp.path(),
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: --threads 5000"));
+}
+
+/// Issue 10: `--out` naming a file said only "File exists".
+#[test]
+fn issue_10_out_naming_a_file_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("s.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
+    std::fs::write(tmp.path().join("taken"), "x").unwrap();
+    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "taken", "s.ron"], tmp.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("taken is a file: expected a folder"),
+        "{err}"
+    );
+}
+
+/// Issue 10: a killed write left `plots/.NAME.svg.PID.N.tmp` forever.
+#[test]
+fn issue_10_stale_temporary_files_are_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
+    std::fs::create_dir_all(d.join("o/plots")).unwrap();
+    std::fs::write(d.join("o/plots/.coinfer-x1y2.tmp"), "half").unwrap();
+    std::fs::write(d.join("o/.coinfer-z3.tmp"), "half").unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "o", "s.ron"], d);
+    assert!(!d.join("o/plots/.coinfer-x1y2.tmp").exists() && !d.join("o/.coinfer-z3.tmp").exists());
+}
+
+/// Issue 10: two runs into one folder mixed their batches; one died on a
+/// missing manifest. Now the folder is locked for the run.
+#[test]
+fn issue_10_concurrent_runs_into_one_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let text = "(horizon_s: 20.0, seeds: 8, agents: (count: 4), policies: [(name: \"exhaustive\")])";
+    std::fs::write(d.join("s.ron"), text).unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "reference", "s.ron"], d);
+    // A lock held by another process: refused, nothing written.
+    std::fs::create_dir_all(d.join("held")).unwrap();
+    let lock = coinfer::fsio::try_lock_dir(&d.join("held")).unwrap().unwrap();
+    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "held", "s.ron"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("in use by another coinfer process"),
+        "{err}"
+    );
+    assert!(!d.join("held/summary.csv").exists() && !d.join("held/shards").exists());
+    drop(lock);
+    // Two processes started together: whichever order they get, one waits
+    // out or is refused, and the results are the reference's.
+    let spawn = || {
+        Command::new(bin())
+            .args(["run", "--quiet", "--out", "both", "s.ron"])
+            .current_dir(d)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    assert!(outs.iter().any(|o| o.status.success()));
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("in use by another coinfer process"), "{err}");
+    }
+    same_files(
+        &d.join("reference"),
+        &d.join("both"),
+        &["summary.csv", "paired.csv", "histograms.json"],
+    );
+}

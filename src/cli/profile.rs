@@ -21,6 +21,18 @@ pub struct Args {
 }
 
 pub(super) fn run(args: Args) -> Result<()> {
+    if let Some(out) = &args.out {
+        let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        };
+        anyhow::ensure!(
+            !same(out, &args.model),
+            "--out {} is the model file itself: refusing to write over an input; choose another file, e.g. {}",
+            out.display(),
+            args.model.with_extension("ron").display()
+        );
+    }
     let profile = profile_safetensors(&args.model, args.group_by)?;
     // The profile names its model file relative to where the profile is written.
     let source = match &args.out {

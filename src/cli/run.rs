@@ -78,6 +78,26 @@ pub(super) fn check(path: &Path, registry: &Registry) -> Result<()> {
     Ok(())
 }
 
+/// Creates the output folder and locks it for this process (another coinfer
+/// writing there is refused), then removes temporary files a killed run left.
+fn claim(out: &Path) -> Result<crate::fsio::DirLock> {
+    anyhow::ensure!(
+        !out.exists() || out.is_dir(),
+        "--out {} is a file: expected a folder for the results",
+        out.display()
+    );
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let lock = crate::fsio::try_lock_dir(out).with_context(|| format!("cannot lock {}", out.display()))?;
+    let Some(lock) = lock else {
+        bail!(
+            "{} is in use by another coinfer process: wait for it to finish, or choose another --out",
+            out.display()
+        );
+    };
+    crate::fsio::remove_stale_temps(out).with_context(|| format!("cannot clean {}", out.display()))?;
+    Ok(lock)
+}
+
 /// Writes the result files of a finished study into `out`.
 fn write_results(out: &Path, study: &Study, points: &[PointResults], wall_time_s: f64) -> Result<()> {
     crate::report::write_results(out, study, points, wall_time_s)?;
@@ -91,18 +111,19 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         raw.seeds = n;
     }
     let study = Study::compile(raw, registry)?;
+    let threads = capped_threads(args.threads);
     let (si, sn) = args.shard.unwrap_or((0, 1));
     if sn > 1 && matches!(study.seeds, SeedPlan::Adaptive { .. }) {
         bail!("ci_rel adds seeds until the results are precise, which needs every shard's runs: run without --shard");
     }
     let out = args.out.unwrap_or_else(|| study.default_out_dir());
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let _lock = claim(&out)?;
     // Ctrl-C: finish the runs under way, start no new ones, write no summary.
     // (Failing to install the handler only loses that courtesy.)
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
     let started = Instant::now();
     let results = Runner::new(&study)
-        .threads(args.threads)
+        .threads(threads)
         .progress(!args.quiet)
         .shard(si, sn)
         .out_dir(&out)
@@ -139,6 +160,16 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     Ok(())
 }
 
+/// `--threads`, capped at the cores the machine has (with a warning).
+fn capped_threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if asked > cores {
+        eprintln!("warning: --threads {asked} is more than the {cores} cores here; using {cores}");
+        return cores;
+    }
+    asked
+}
+
 /// Set by Ctrl-C.
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -157,7 +188,7 @@ pub(super) fn merge(args: MergeArgs, registry: &Registry) -> Result<()> {
     let started = Instant::now();
     let (study, points) = shard::merge(&args.dirs, registry)?;
     let out = args.out.unwrap_or_else(|| args.dirs[0].clone());
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let _lock = claim(&out)?;
     write_results(&out, &study, &points, started.elapsed().as_secs_f64())?;
     eprintln!("merged {} points into {}", points.len(), out.display());
     Ok(())

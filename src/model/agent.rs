@@ -80,9 +80,9 @@ pub struct AgentsConfig {
     pub count: u32,
     /// Request arrivals (default periodic, 0.5 s).
     pub arrivals: Arrivals,
-    /// Deadline after a request's creation, s (default 0.5).
-    #[serde(deserialize_with = "check::positive")]
-    pub deadline_s: f64,
+    /// Deadline after a request's creation, s (default 0.5; `None`: no deadline).
+    #[serde(deserialize_with = "check::positive_opt")]
+    pub deadline_s: Option<f64>,
     /// Agent energy budget per request (compute + transmit), J (default 3).
     #[serde(deserialize_with = "check::positive")]
     pub energy_budget_j: f64,
@@ -104,7 +104,7 @@ impl Default for AgentsConfig {
                 period_s: 0.5,
                 jitter_s: 0.0,
             },
-            deadline_s: 0.5,
+            deadline_s: Some(0.5),
             energy_budget_j: 3.0,
             max_queue: None,
             cpu: CpuConfig::agent_preset(),

@@ -41,7 +41,7 @@ pub struct System {
     pub server_cpu: Cpu,
     /// Agent transmit power.
     pub tx_power: Watts,
-    /// Deadline of a request after its creation.
+    /// Deadline of a request after its creation ([`SimDuration::MAX`]: none).
     pub deadline: SimDuration,
     /// Agent energy budget per request.
     pub energy_budget: Joules,
@@ -75,7 +75,7 @@ pub struct QuantizerConfig {
     pub kind: QuantizerKind,
     /// Weights per block on which distortion is measured (synthetic draws per
     /// seed, or an evenly strided sample of the real tensors; default 1e5).
-    #[serde(deserialize_with = "crate::check::count")]
+    #[serde(deserialize_with = "crate::check::sample_count")]
     pub sample_weights: usize,
 }
 
@@ -114,7 +114,9 @@ impl System {
             agent_cpu,
             server_cpu,
             tx_power: channel.tx_power(),
-            deadline: SimDuration::from_secs_round(agents.deadline_s),
+            deadline: agents
+                .deadline_s
+                .map_or(SimDuration::MAX, SimDuration::from_secs_round),
             energy_budget: Joules(agents.energy_budget_j),
             workers: server.workers,
             request_rate_hz: agents.count as f64 * agents.arrivals.rate_hz(),

@@ -111,8 +111,8 @@ pub fn magnitude_levels(bits: u8) -> usize {
 pub enum QuantizerKind {
     /// Symmetric round-to-nearest uniform quantizer, see [`Uniform`].
     Uniform {
-        /// Scale-group length; `None` means one scale for the whole tensor.
-        #[serde(default)]
+        /// Scale-group length (≥ 1); `None` means one scale for the whole tensor.
+        #[serde(default, deserialize_with = "crate::check::count_opt")]
         group_size: Option<usize>,
     },
     /// Power-of-two (logarithmic) quantizer, see [`PotLog`].

@@ -297,7 +297,7 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
 
 /// `histograms.json`: each point's deadline and merged latency histogram per
 /// policy, HDR V2-serialized and hex-encoded (for `coinfer plot`).
-pub fn histograms_json(points: &[PointResults], deadlines_s: &[f64]) -> String {
+pub fn histograms_json(points: &[PointResults], deadlines_s: &[Option<f64>]) -> String {
     let mut ser = V2Serializer::new();
     let pts: Vec<Value> = points
         .iter()
@@ -362,7 +362,7 @@ pub fn write_results(
         base_seed: study.base_seed,
         wall_time_s,
     };
-    let deadlines: Vec<f64> = study.points.iter().map(|p| p.deadline_s()).collect();
+    let deadlines: Vec<Option<f64>> = study.points.iter().map(|p| p.deadline_s()).collect();
     let files = [
         ("scenario.ron", study.to_ron()),
         ("summary.csv", summary_csv(&rows)),

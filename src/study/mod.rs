@@ -85,6 +85,7 @@ impl Study {
 
     /// Resolves, validates and compiles a parsed scenario.
     pub fn compile(raw: RawScenario, registry: &Registry) -> Result<Study, ScenarioError> {
+        check_name(&raw)?;
         let resolved = resolve(raw)?;
         let policies = policies(&resolved, registry)?;
         let reference = reference(&resolved, &policies)?;
@@ -146,8 +147,8 @@ impl StudyPoint {
         )
     }
 
-    /// Deadline of a request after its creation, s.
-    pub fn deadline_s(&self) -> f64 {
+    /// Deadline of a request after its creation, s (`None`: no deadline).
+    pub fn deadline_s(&self) -> Option<f64> {
         self.config.agents.deadline_s
     }
 
@@ -186,6 +187,21 @@ impl StudyPoint {
                 .collect()),
         }
     }
+}
+
+/// The name becomes a folder under `results/`: it must be one plain folder name.
+fn check_name(raw: &RawScenario) -> Result<(), ScenarioError> {
+    let n = &raw.name;
+    let plain = n
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '='));
+    if n.is_empty() || n.len() > 128 || n.starts_with('.') || !plain {
+        return Err(raw.error_at(
+            "name",
+            format!("invalid name {n:?}: expected a folder name of 1 to 128 letters, digits, `-`, `_`, `.`, `+` or `=`, not starting with `.`"),
+        ));
+    }
+    Ok(())
 }
 
 /// Fills in what the file leaves out: the model's blocks (inline, from the
