@@ -137,7 +137,7 @@ pub fn profile_safetensors(path: &Path, group_depth: usize) -> Result<Profile, P
                 visit(v, |x| {
                     let m = f64::from(x.abs());
                     sum += m;
-                    if idx % step == 0 {
+                    if idx.is_multiple_of(step) {
                         sub.push(m);
                     }
                     idx += 1;
@@ -190,7 +190,7 @@ pub fn load_block_weights(
     let mut idx = 0usize;
     for v in views {
         visit(v, |x| {
-            if idx % step == 0 && out.len() < max_samples {
+            if idx.is_multiple_of(step) && out.len() < max_samples {
                 out.push(x);
             }
             idx += 1;
