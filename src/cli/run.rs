@@ -7,7 +7,7 @@ use crate::report::figures::{self, KEY_METRICS};
 use crate::runner::{RunError, Runner};
 use crate::scenario::RawScenario;
 use crate::shard;
-use crate::study::{SeedPlan, Study};
+use crate::study::{Limits, SeedPlan, Study};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,9 @@ pub struct Args {
     /// No progress bar and no final line.
     #[arg(long)]
     quiet: bool,
+    /// Run even when the estimated time or memory is beyond the limits.
+    #[arg(long)]
+    force: bool,
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -70,11 +73,15 @@ pub(super) fn check(path: &Path, registry: &Registry) -> Result<()> {
     };
     writeln!(
         out,
-        "// runs: {} points x {} policies x {seeds} seeds = {}",
+        "// runs: {} points x {} policies x {seeds} seeds",
         points.len(),
         study.policies.len(),
-        points.len() as u64 * study.policies.len() as u64 * study.seeds.first() as u64
     )?;
+    let estimate = study.estimate(capped_threads(0));
+    writeln!(out, "// estimate: {}", estimate.summary(&study.seeds))?;
+    if let Err(why) = estimate.check(&Limits::default()) {
+        writeln!(out, "// too large to run without --force: {why}")?;
+    }
     Ok(())
 }
 
@@ -112,6 +119,10 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     }
     let study = Study::compile(raw, registry)?;
     let threads = capped_threads(args.threads);
+    if let Err(why) = study.estimate(threads).check(&Limits::default()) {
+        anyhow::ensure!(args.force, "{why}: refusing to start (use --force to run it anyway)");
+        eprintln!("warning: {why}; running anyway (--force)");
+    }
     let (si, sn) = args.shard.unwrap_or((0, 1));
     if sn > 1 && matches!(study.seeds, SeedPlan::Adaptive { .. }) {
         bail!("ci_rel adds seeds until the results are precise, which needs every shard's runs: run without --shard");
@@ -161,8 +172,12 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
 }
 
 /// `--threads`, capped at the cores the machine has (with a warning).
+/// 0 means all cores.
 fn capped_threads(asked: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if asked == 0 {
+        return cores;
+    }
     if asked > cores {
         eprintln!("warning: --threads {asked} is more than the {cores} cores here; using {cores}");
         return cores;

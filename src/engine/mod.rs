@@ -255,7 +255,7 @@ impl Engine<'_, '_, '_, '_> {
     fn start_tx(&mut self, i: u32, mut req: Request) {
         let payload = self.world.system.laim.payload_bits;
         let agent = &mut self.world.agents[i as usize];
-        let end = agent.link.transmission_end(self.now, payload);
+        let end = agent.link.transmission_end(self.now, payload, self.world.horizon);
         req.tx_start = self.now;
         req.tx_energy = self.world.system.tx_power * (end - self.now);
         self.out.agent_energy += req.tx_energy;

@@ -44,6 +44,9 @@ pub struct CpuConfig {
     pub switch_energy_j: Option<f64>,
 }
 
+/// Most DVFS states a compute unit may list.
+pub const MAX_STATES: usize = 4096;
+
 impl CpuConfig {
     /// The paper's embodied agent: states 0.4–2.0 GHz, 0.05 cycles per
     /// weight-bit, κ = 2e-27 (a mobile SoC running a quantized model).
@@ -112,6 +115,12 @@ impl CpuConfig {
                 min: lo * 1e9,
                 max: hi * 1e9,
             },
+            (Some(list), None) if list.len() > MAX_STATES => {
+                return Err((
+                    "freqs_ghz",
+                    format!("{} DVFS states: expected at most {MAX_STATES}", list.len()),
+                ))
+            }
             (Some(list), None) => {
                 let mut v: Vec<f64> = list.iter().map(|&g| g * 1e9).collect();
                 v.sort_by(f64::total_cmp);

@@ -281,14 +281,19 @@ impl Link {
     }
 
     /// End time of a transmission of `bits` starting at `start`: it advances at
-    /// each fading block's rate until all bits are sent.
-    pub fn transmission_end(&mut self, start: SimTime, bits: f64) -> SimTime {
+    /// each fading block's rate until all bits are sent. A transmission still
+    /// under way at `until` (the end of the run) is cut there and reported as
+    /// ending 1 ns later, so no block beyond the run is drawn or held.
+    pub fn transmission_end(&mut self, start: SimTime, bits: f64, until: SimTime) -> SimTime {
         self.fading.forget_before(self.block_of(start));
         let mut t = start;
         let mut left = bits;
         loop {
             if left <= 0.0 {
                 return t;
+            }
+            if t >= until {
+                return until + SimDuration(1);
             }
             let k = self.block_of(t);
             let rate = self.block_rate(k);

@@ -62,8 +62,6 @@ pub struct System {
     /// exponential law (a fixed reference sample, the same for every seed):
     /// what a policy can know before it sees the real weights.
     pub approx: DistortionTable,
-    /// The quantizer applied to the weights.
-    pub quantizer: QuantizerConfig,
 }
 
 /// Which quantizer is applied to the model's weights, and on how many weights
@@ -91,8 +89,16 @@ impl Default for QuantizerConfig {
 /// Seed of the reference weight sample behind [`System::approx`].
 const REFERENCE_SEED: u64 = 0x5EED_0FA4;
 
+/// The table behind [`System::approx`]: the quantizer's distortion on a
+/// fixed reference sample of each block's law (the same for every seed).
+pub fn reference_table(laim: &Laim, quantizer: &QuantizerConfig) -> DistortionTable {
+    synthetic_table(laim, quantizer, REFERENCE_SEED)
+}
+
 impl System {
-    /// The static system of a scenario point, with its compute units built.
+    /// The static system of a scenario point, with its compute units built
+    /// and its [`reference_table`] (shared by points with the same model and
+    /// quantizer).
     pub fn new(
         laim: Laim,
         agent_cpu: Cpu,
@@ -100,7 +106,7 @@ impl System {
         agents: &AgentsConfig,
         channel: &ChannelConfig,
         server: &ServerConfig,
-        quantizer: &QuantizerConfig,
+        approx: DistortionTable,
     ) -> System {
         let bound_tables = [laim.side_tables(Bound::Upper), laim.side_tables(Bound::Lower)];
         let table = |[a, s]: [SideTables; 2]| DistortionTable::from_sides(a.distortion, s.distortion);
@@ -108,8 +114,7 @@ impl System {
             upper: table(bound_tables[0]),
             lower: table(bound_tables[1]),
             bound_tables,
-            approx: synthetic_table(&laim, quantizer, REFERENCE_SEED),
-            quantizer: quantizer.clone(),
+            approx,
             laim,
             agent_cpu,
             server_cpu,

@@ -140,6 +140,26 @@ fn set(root: &mut Json, path: &str, value: Json) -> Result<(), ()> {
     Err(())
 }
 
+/// Most points one study may have.
+pub const MAX_POINTS: usize = 20_000;
+
+/// Number of points before filtering: the product of the axis lengths, an
+/// axis of a zip group counted once per group.
+fn point_count(axes: &[SweepAxis]) -> f64 {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut n = 1.0;
+    for a in axes {
+        match a.zip.as_deref() {
+            Some(tag) if seen.contains(&tag) => {}
+            tag => {
+                seen.extend(tag);
+                n *= a.values.len() as f64;
+            }
+        }
+    }
+    n
+}
+
 /// Index tuples of the sweep: one product dimension per zip group (or per
 /// untagged axis), each axis of a group taking the group's index.
 fn combinations(axes: &[SweepAxis]) -> Result<Vec<Vec<usize>>, String> {
@@ -261,6 +281,13 @@ pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
                 ),
             ));
         }
+    }
+    let count = point_count(&base.sweep);
+    if count > MAX_POINTS as f64 {
+        return Err((
+            "sweep".to_string(),
+            format!("the sweep has {count:.3e} points: expected at most {MAX_POINTS} (split it into several studies)"),
+        ));
     }
     let combos = combinations(&base.sweep).map_err(|m| ("sweep".to_string(), m))?;
     let mut out = Vec::new();

@@ -15,8 +15,10 @@
 //! assert_eq!(study.policies[0].label, "fixed_8_8");
 //! ```
 
+mod estimate;
 mod seeds;
 
+pub use estimate::{Estimate, Limits};
 pub use seeds::SeedPlan;
 
 use crate::model::agent::Arrivals;
@@ -24,7 +26,7 @@ use crate::model::cpu::CpuConfig;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Laim;
 use crate::model::link::Fading;
-use crate::model::{synthetic_table, System, World};
+use crate::model::{reference_table, synthetic_table, System, World};
 use crate::policy::{PolicyFactory, Registry};
 use crate::quant::{load_block_weights, ProfileError};
 use crate::scenario::{blip2_blocks, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError};
@@ -91,9 +93,11 @@ impl Study {
         let reference = reference(&resolved, &policies)?;
         let seeds = seed_plan(&resolved)?;
         let points = sweep::points(&resolved).map_err(|(f, m)| resolved.error_at(&f, m))?;
+        let tables = reference_tables(&points);
         let points = points
             .into_par_iter()
-            .map(|p| compile_point(&resolved, p, &policies))
+            .zip(tables)
+            .map(|(p, approx)| compile_point(&resolved, p, &policies, approx))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Study {
             name: resolved.name.clone(),
@@ -288,15 +292,46 @@ fn seed_plan(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
     }
 }
 
+/// Each point's reference distortion table ([`reference_table`]), computed
+/// once per distinct (model, quantizer): most sweeps share one.
+fn reference_tables(points: &[sweep::Point]) -> Vec<DistortionTable> {
+    let key = |p: &sweep::Point| {
+        let m = &p.scenario.model;
+        serde_json::to_string(&(&m.blocks, m.split, &p.scenario.quantizer)).unwrap_or_default()
+    };
+    let keys: Vec<String> = points.iter().map(key).collect();
+    let mut distinct: Vec<usize> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if !distinct.iter().any(|&j| keys[j] == *k) {
+            distinct.push(i);
+        }
+    }
+    let tables: Vec<DistortionTable> = distinct
+        .par_iter()
+        .map(|&i| {
+            let c = &points[i].scenario;
+            let blocks = c.model.blocks.as_deref().unwrap_or_default();
+            reference_table(&Laim::new(blocks, c.model.split, c.model.payload_bits), &c.quantizer)
+        })
+        .collect();
+    keys.iter()
+        .map(|k| {
+            let d = distinct.iter().position(|&j| keys[j] == *k).unwrap_or(0);
+            tables[d].clone()
+        })
+        .collect()
+}
+
 /// Checks one sweep point and builds its system; errors at a swept point
 /// name the point and are positioned at the sweep.
 fn compile_point(
     base: &RawScenario,
     point: sweep::Point,
     policies: &[LabelledPolicy],
+    approx: DistortionTable,
 ) -> Result<StudyPoint, ScenarioError> {
     let config = point.scenario;
-    let system = check_point(&config, policies).map_err(|(field, msg)| {
+    let system = check_point(&config, policies, approx).map_err(|(field, msg)| {
         if point.params.is_empty() {
             return base.error_at(&field, msg);
         }
@@ -315,7 +350,11 @@ fn compile_point(
 
 /// Cross-field rules of a resolved point, then its system; `Err` carries the
 /// field path and the reason.
-fn check_point(c: &RawScenario, policies: &[LabelledPolicy]) -> Result<System, (String, String)> {
+fn check_point(
+    c: &RawScenario,
+    policies: &[LabelledPolicy],
+    approx: DistortionTable,
+) -> Result<System, (String, String)> {
     let err = |field: &str, message: String| Err((field.to_string(), message));
     let blocks = c.model.blocks.as_deref().unwrap_or_default();
     if blocks.is_empty() {
@@ -374,6 +413,6 @@ fn check_point(c: &RawScenario, policies: &[LabelledPolicy]) -> Result<System, (
         &c.agents,
         &c.channel,
         &c.server,
-        &c.quantizer,
+        approx,
     ))
 }
