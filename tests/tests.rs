@@ -12,6 +12,7 @@ mod policies;
 mod quant;
 mod queueing;
 mod scenario_errors;
+mod schema;
 mod solver;
 mod sweeps;
 mod util;

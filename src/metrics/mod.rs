@@ -1,11 +1,14 @@
 //! Per-run metrics: the engine pushes finished requests to a [`Recorder`];
 //! [`RunMetrics`] streams them into running sums and a latency histogram, so
-//! memory does not grow with the horizon.
+//! memory does not grow with the horizon. Which metrics there are, and how
+//! each is computed, is declared once in [`schema::SCHEMA`].
 
 mod point;
+pub mod schema;
 pub mod stats;
 
 pub use point::{PointResults, PolicyRuns};
+pub use schema::{Metric, MetricKind, RunTotals, Sample, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 
 use crate::engine::{Outcome, Recorder};
 use crate::model::distortion::DistortionTable;
@@ -19,37 +22,6 @@ pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds")
 }
 
-/// Names of the per-run metrics, in column order. Each is a mean over the
-/// counted (post-warm-up) completed requests of one run, except
-/// `server_utilization` (busy fraction of the workers after the warm-up).
-pub const METRICS: [&str; 18] = [
-    "miss_rate",
-    "budget_violation_rate",
-    "infeasible_rate",
-    "rounding_violation_rate",
-    "predicted_vs_measured_latency_error",
-    "latency_mean_s",
-    "agent_energy_mean_j",
-    "server_energy_mean_j",
-    "bits_agent_mean",
-    "bits_server_mean",
-    "freq_agent_mean_ghz",
-    "distortion_upper_mean",
-    "distortion_lower_mean",
-    "distortion_approx_mean",
-    "distortion_measured_mean",
-    "server_wait_mean_s",
-    "server_utilization",
-    "drop_rate",
-];
-
-/// Number of per-run metrics.
-pub const N_METRICS: usize = METRICS.len();
-
-/// The first `PER_REQUEST` metrics are means over requests; the rest are
-/// run-level (server utilization, drop rate).
-const PER_REQUEST: usize = N_METRICS - 2;
-
 /// Streams one run's counted requests into sums.
 #[derive(Debug)]
 pub struct RunMetrics<'a> {
@@ -57,7 +29,8 @@ pub struct RunMetrics<'a> {
     measured: &'a DistortionTable,
     n: u64,
     dropped: u64,
-    sums: [f64; PER_REQUEST],
+    /// Sums of the per-request metrics (entries of run-level ones stay 0).
+    sums: [f64; N_METRICS],
     latency: Histogram<u64>,
 }
 
@@ -70,7 +43,7 @@ impl<'a> RunMetrics<'a> {
             measured,
             n: 0,
             dropped: 0,
-            sums: [0.0; PER_REQUEST],
+            sums: [0.0; N_METRICS],
             latency: latency_histogram(),
         }
     }
@@ -83,20 +56,18 @@ impl<'a> RunMetrics<'a> {
         workers: u32,
         window_s: f64,
     ) -> (RunSummary, Histogram<u64>) {
-        let n = self.n as f64;
-        let mut values = [f64::NAN; N_METRICS];
-        if self.n > 0 {
-            for (v, s) in values.iter_mut().zip(&self.sums) {
-                *v = s / n;
-            }
-        }
-        let counted_total = self.n + self.dropped;
-        values[PER_REQUEST] = outcome.server_busy.as_secs() / (workers as f64 * window_s);
-        values[PER_REQUEST + 1] = if counted_total == 0 {
-            0.0
-        } else {
-            self.dropped as f64 / counted_total as f64
+        let totals = RunTotals {
+            outcome,
+            completed: self.n,
+            dropped: self.dropped,
+            workers,
+            window_s,
         };
+        let values = std::array::from_fn(|m| match METRICS[m].kind {
+            MetricKind::PerRun(f) => f(&totals),
+            _ if self.n == 0 => f64::NAN,
+            _ => self.sums[m] / self.n as f64,
+        });
         let summary = RunSummary {
             seed,
             completed: self.n,
@@ -117,32 +88,18 @@ impl Recorder for RunMetrics<'_> {
         if !r.counted {
             return;
         }
-        let s = self.system;
-        let d = &r.decision;
-        let latency = r.latency();
         self.n += 1;
-        let row = [
-            (r.done > r.deadline) as u8 as f64,
-            (r.agent_energy().0 > s.energy_budget.0) as u8 as f64,
-            (!d.feasible) as u8 as f64,
-            d.rounding_broke_budget as u8 as f64,
-            (latency.as_secs() - r.predicted_latency_s) / r.predicted_latency_s,
-            latency.as_secs(),
-            r.agent_energy().0,
-            r.server_energy.0,
-            d.bits_agent as f64,
-            d.bits_server as f64,
-            s.agent_cpu.clamp(d.freq_agent).ghz(),
-            s.upper.pair(d.bits_agent, d.bits_server),
-            s.lower.pair(d.bits_agent, d.bits_server),
-            s.approx.pair(d.bits_agent, d.bits_server),
-            self.measured.pair(d.bits_agent, d.bits_server),
-            r.server_wait().as_secs(),
-        ];
-        for (sum, v) in self.sums.iter_mut().zip(row) {
-            *sum += v;
+        let sample = Sample {
+            request: r,
+            system: self.system,
+            measured: self.measured,
+        };
+        for (sum, m) in self.sums.iter_mut().zip(METRICS) {
+            if let MetricKind::PerRequest(f) = m.kind {
+                *sum += f(&sample);
+            }
         }
-        self.latency.saturating_record(latency.0);
+        self.latency.saturating_record(r.latency().0);
     }
 
     fn on_drop(&mut self, r: &Request) {
