@@ -13,6 +13,7 @@ mod quant;
 mod queueing;
 mod scenario_errors;
 mod schema;
+mod shard_codec;
 mod solver;
 mod sweeps;
 mod util;

@@ -15,6 +15,7 @@ use crate::model::distortion::DistortionTable;
 use crate::model::request::Request;
 use crate::model::System;
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 /// An empty latency histogram: 1 ns to 1 h at 3 significant figures
 /// (longer latencies are recorded as 1 h).
@@ -111,7 +112,7 @@ impl Recorder for RunMetrics<'_> {
 
 /// What one run contributes to the results (with its latency histogram,
 /// which is merged separately).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// The run's seed.
     pub seed: u64,
@@ -130,11 +131,12 @@ pub struct RunSummary {
     /// Hash of the seed's arrivals and channel draws (policy-independent).
     pub fingerprint: u64,
     /// Per-run metric values, in [`METRICS`] order.
+    #[serde(with = "per_metric")]
     pub values: [f64; N_METRICS],
 }
 
 /// One run's results: which policy and seed, its summary and latency histogram.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// Index of the policy in the scenario.
     pub policy: u32,
@@ -142,6 +144,48 @@ pub struct RunRecord {
     pub seed_index: u32,
     /// The run's summary.
     pub summary: RunSummary,
-    /// Its latency histogram.
+    /// Its latency histogram (serialized as its HDR V2 bytes).
+    #[serde(with = "hdr_v2")]
     pub latency: Histogram<u64>,
+}
+
+/// Serde form of per-run metric values: a sequence of one value per metric
+/// (any other length is refused), so no array-size limit applies.
+mod per_metric {
+    use super::N_METRICS;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f64; N_METRICS], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(values)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; N_METRICS], D::Error> {
+        let v = Vec::<f64>::deserialize(d)?;
+        v.try_into()
+            .map_err(|v: Vec<f64>| D::Error::invalid_length(v.len(), &"one value per metric"))
+    }
+}
+
+/// Serde form of a latency histogram: its HDR V2-serialized bytes.
+mod hdr_v2 {
+    use hdrhistogram::serialization::{Deserializer as HdrDe, Serializer as _, V2Serializer};
+    use hdrhistogram::Histogram;
+    use serde::{de, ser, Deserialize, Deserializer, Serializer};
+    use serde_bytes::ByteBuf;
+
+    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2Serializer::new()
+            .serialize(h, &mut bytes)
+            .map_err(|e| ser::Error::custom(format!("latency histogram: {e:?}")))?;
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let bytes = ByteBuf::deserialize(d)?;
+        HdrDe::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| de::Error::custom(format!("bad latency histogram: {e}")))
+    }
 }
