@@ -48,6 +48,6 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
-pub(crate) mod shard;
+pub mod shard;
 pub mod study;
 pub mod units;

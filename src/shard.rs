@@ -1,107 +1,126 @@
 //! Partial results on disk (SPEC 8): every batch of runs of a shard is written
 //! as one file of per-run records (metric values and a serialized HDR latency
-//! histogram), next to a manifest naming the scenario by hash. Merging reads
+//! histogram) behind a versioned header that lists the metrics, next to a
+//! manifest naming the scenario by hash. Merging reads
 //! the records back in canonical order, so a merged set of shards gives files
 //! byte-identical to one unsharded run.
 //!
 //! Layout: `OUT/shards/<I>-of-<N>/{manifest.json, scenario.ron, p<point>-b<batch>.bin}`.
 
-use crate::metrics::{PointResults, RunRecord, RunSummary, N_METRICS};
+use crate::metrics::{PointResults, RunRecord, METRICS};
 use crate::policy::Registry;
 use crate::study::{SeedPlan, Study};
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"COINFR01";
+/// The first eight bytes of a batch file.
+const MAGIC: [u8; 8] = *b"COINFERB";
+
+/// The first eight bytes of a batch file of format 1 (a hand-written codec).
+const FORMAT_1_MAGIC: &[u8; 8] = b"COINFR01";
+
+/// The batch file format this build writes and reads. Bump it when the
+/// layout of a batch file or of a [`RunRecord`] changes (not for a change of the
+/// metric list, which files carry).
+pub const FORMAT: u32 = 2;
+
+/// A batch file: [postcard](https://docs.rs/postcard)-encoded, a header
+/// (magic, format, metric names) then the records. Decoding reads the fields
+/// one by one, so each mismatch gets its own message.
+#[derive(Serialize)]
+struct BatchFile<'a> {
+    magic: [u8; 8],
+    format: u32,
+    metrics: Vec<&'static str>,
+    records: &'a [RunRecord],
+}
+
+/// The names of the per-run metrics, in value order.
+fn metric_names() -> Vec<&'static str> {
+    METRICS.iter().map(|m| m.name).collect()
+}
 
 /// Encodes records of one batch.
 pub fn encode(records: &[RunRecord]) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    let mut ser = V2Serializer::new();
-    for r in records {
-        let s = &r.summary;
-        out.extend(r.policy.to_le_bytes());
-        out.extend(r.seed_index.to_le_bytes());
-        for v in [
-            s.seed,
-            s.requests,
-            s.completed,
-            s.dropped,
-            s.generated,
-            s.in_flight,
-            s.events,
-            s.fingerprint,
-        ] {
-            out.extend(v.to_le_bytes());
-        }
-        for v in s.values {
-            out.extend(v.to_le_bytes());
-        }
-        let mut hist = Vec::new();
-        ser.serialize(&r.latency, &mut hist)
-            .expect("in-memory serialization");
-        out.extend((hist.len() as u32).to_le_bytes());
-        out.extend(hist);
-    }
-    out
+    let file = BatchFile {
+        magic: MAGIC,
+        format: FORMAT,
+        metrics: metric_names(),
+        records,
+    };
+    postcard::to_allocvec(&file).expect("in-memory serialization")
 }
 
-fn take<const K: usize>(r: &mut &[u8]) -> io::Result<[u8; K]> {
-    let mut b = [0u8; K];
-    r.read_exact(&mut b)?;
-    Ok(b)
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-/// Decodes a batch file's records.
-pub fn decode(bytes: &[u8]) -> io::Result<Vec<RunRecord>> {
-    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
-    let mut r = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or_else(|| bad("not a coinfer shard batch file"))?;
-    let mut out = Vec::new();
-    let mut de = Deserializer::new();
-    while !r.is_empty() {
-        let policy = u32::from_le_bytes(take(&mut r)?);
-        let seed_index = u32::from_le_bytes(take(&mut r)?);
-        let mut u = [0u64; 8];
-        for x in &mut u {
-            *x = u64::from_le_bytes(take(&mut r)?);
-        }
-        let mut values = [0.0; N_METRICS];
-        for v in &mut values {
-            *v = f64::from_le_bytes(take(&mut r)?);
-        }
-        let len = u32::from_le_bytes(take(&mut r)?) as usize;
-        if r.len() < len {
-            return Err(bad("truncated shard batch file"));
-        }
-        let (mut hist_bytes, rest) = r.split_at(len);
-        let latency: Histogram<u64> = de
-            .deserialize(&mut hist_bytes)
-            .map_err(|e| bad(&format!("bad histogram: {e:?}")))?;
-        r = rest;
-        let [seed, requests, completed, dropped, generated, in_flight, events, fingerprint] = u;
-        out.push(RunRecord {
-            policy,
-            seed_index,
-            summary: RunSummary {
-                seed,
-                requests,
-                completed,
-                dropped,
-                generated,
-                in_flight,
-                events,
-                fingerprint,
-                values,
-            },
-            latency,
+/// Decodes the next value of a batch file.
+fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> io::Result<(T, &'a [u8])> {
+    postcard::take_from_bytes(bytes).map_err(|e| match e {
+        postcard::Error::DeserializeUnexpectedEnd => invalid("truncated coinfer batch file".into()),
+        e => invalid(format!("corrupt coinfer batch file: {e}")),
+    })
+}
+
+/// Checks a batch file's magic and format; returns the bytes after them.
+fn header(bytes: &[u8]) -> io::Result<&[u8]> {
+    let version_error = |found: u32| {
+        invalid(format!(
+            "batch file written by a different coinfer version (format {found}, this build reads \
+             format {FORMAT}); run it again"
+        ))
+    };
+    let Some(rest) = bytes.strip_prefix(&MAGIC) else {
+        return Err(if bytes.starts_with(FORMAT_1_MAGIC) {
+            version_error(1)
+        } else if MAGIC.starts_with(bytes) {
+            invalid("truncated coinfer batch file".into())
+        } else {
+            invalid("not a coinfer batch file".into())
         });
+    };
+    match take::<u32>(rest)? {
+        (FORMAT, rest) => Ok(rest),
+        (found, _) => Err(version_error(found)),
     }
-    Ok(out)
+}
+
+/// Checks that a batch file's metric list is this build's.
+fn check_metrics(theirs: &[String]) -> io::Result<()> {
+    let ours = metric_names();
+    let Some(i) = (0..theirs.len().max(ours.len()))
+        .find(|&i| theirs.get(i).map(String::as_str) != ours.get(i).copied())
+    else {
+        return Ok(());
+    };
+    let name = |n: Option<&str>| n.map_or("nothing".to_string(), |n| format!("`{n}`"));
+    Err(invalid(format!(
+        "batch file written with a different metric list ({} metrics, this build has {}; metric {i} is {} \
+         where this build has {}); run it again",
+        theirs.len(),
+        ours.len(),
+        name(theirs.get(i).map(String::as_str)),
+        name(ours.get(i).copied()),
+    )))
+}
+
+/// Decodes a batch file's records. Refuses, with a message saying why, a
+/// file that is not a coinfer batch, one of another format or metric list,
+/// and a truncated or corrupt one.
+pub fn decode(bytes: &[u8]) -> io::Result<Vec<RunRecord>> {
+    let rest = header(bytes)?;
+    let (metrics, rest): (Vec<String>, _) = take(rest)?;
+    check_metrics(&metrics)?;
+    let (records, rest): (Vec<RunRecord>, _) = take(rest)?;
+    if !rest.is_empty() {
+        return Err(invalid(format!(
+            "corrupt coinfer batch file: {} bytes after the last record",
+            rest.len()
+        )));
+    }
+    Ok(records)
 }
 
 /// What a shard folder holds.

@@ -8,7 +8,7 @@ use coinfer::runner::Runner;
 use std::process::Command;
 
 fn metric(name: &str) -> usize {
-    METRICS.iter().position(|m| *m == name).unwrap()
+    METRICS.iter().position(|m| m.name == name).unwrap()
 }
 
 #[test]

@@ -12,7 +12,7 @@ fn mean_wait(text: &str) -> (f64, f64) {
     let rows = aggregate(&Runner::new(&sc).run().unwrap().points);
     let i = coinfer::metrics::METRICS
         .iter()
-        .position(|m| *m == "server_wait_mean_s")
+        .position(|m| m.name == "server_wait_mean_s")
         .unwrap();
     (rows[0].mean[i], rows[0].ci95[i])
 }

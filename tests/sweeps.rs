@@ -283,7 +283,7 @@ fn coverage_scenario(base_seed: u64) -> coinfer::study::Study {
 fn ci95_covers_the_true_mean_about_95_percent_of_the_time() {
     let m = coinfer::metrics::METRICS
         .iter()
-        .position(|m| *m == "latency_mean_s")
+        .position(|m| m.name == "latency_mean_s")
         .unwrap();
     let truth = 0.01; // S, plus at most 1 ns of rounding
     let mut covered = 0;

@@ -13,6 +13,8 @@ mod quant;
 mod queueing;
 mod regression;
 mod scenario_errors;
+mod schema;
+mod shard_codec;
 mod solver;
 mod sweeps;
 mod util;

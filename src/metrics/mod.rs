@@ -1,54 +1,27 @@
 //! Per-run metrics: the engine pushes finished requests to a [`Recorder`];
 //! [`RunMetrics`] streams them into running sums and a latency histogram, so
-//! memory does not grow with the horizon.
+//! memory does not grow with the horizon. Which metrics there are, and how
+//! each is computed, is declared once in [`schema::SCHEMA`].
 
 mod point;
+pub mod schema;
 pub mod stats;
 
 pub use point::{PointResults, PolicyRuns};
+pub use schema::{Metric, MetricKind, RunTotals, Sample, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 
 use crate::engine::{Outcome, Recorder};
 use crate::model::distortion::DistortionTable;
 use crate::model::request::Request;
 use crate::model::System;
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 /// An empty latency histogram: 1 ns to 1 h at 3 significant figures
 /// (longer latencies are recorded as 1 h).
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds")
 }
-
-/// Names of the per-run metrics, in column order. Each is a mean over the
-/// counted (post-warm-up) completed requests of one run, except
-/// `server_utilization` (busy fraction of the workers after the warm-up).
-pub const METRICS: [&str; 18] = [
-    "miss_rate",
-    "budget_violation_rate",
-    "infeasible_rate",
-    "rounding_violation_rate",
-    "predicted_vs_measured_latency_error",
-    "latency_mean_s",
-    "agent_energy_mean_j",
-    "server_energy_mean_j",
-    "bits_agent_mean",
-    "bits_server_mean",
-    "freq_agent_mean_ghz",
-    "distortion_upper_mean",
-    "distortion_lower_mean",
-    "distortion_approx_mean",
-    "distortion_measured_mean",
-    "server_wait_mean_s",
-    "server_utilization",
-    "drop_rate",
-];
-
-/// Number of per-run metrics.
-pub const N_METRICS: usize = METRICS.len();
-
-/// The first `PER_REQUEST` metrics are means over requests; the rest are
-/// run-level (server utilization, drop rate).
-const PER_REQUEST: usize = N_METRICS - 2;
 
 /// Streams one run's counted requests into sums.
 #[derive(Debug)]
@@ -57,7 +30,8 @@ pub struct RunMetrics<'a> {
     measured: &'a DistortionTable,
     n: u64,
     dropped: u64,
-    sums: [f64; PER_REQUEST],
+    /// Sums of the per-request metrics (entries of run-level ones stay 0).
+    sums: [f64; N_METRICS],
     latency: Histogram<u64>,
 }
 
@@ -70,7 +44,7 @@ impl<'a> RunMetrics<'a> {
             measured,
             n: 0,
             dropped: 0,
-            sums: [0.0; PER_REQUEST],
+            sums: [0.0; N_METRICS],
             latency: latency_histogram(),
         }
     }
@@ -83,20 +57,18 @@ impl<'a> RunMetrics<'a> {
         workers: u32,
         window_s: f64,
     ) -> (RunSummary, Histogram<u64>) {
-        let n = self.n as f64;
-        let mut values = [f64::NAN; N_METRICS];
-        if self.n > 0 {
-            for (v, s) in values.iter_mut().zip(&self.sums) {
-                *v = s / n;
-            }
-        }
-        let counted_total = self.n + self.dropped;
-        values[PER_REQUEST] = outcome.server_busy.as_secs() / (workers as f64 * window_s);
-        values[PER_REQUEST + 1] = if counted_total == 0 {
-            0.0
-        } else {
-            self.dropped as f64 / counted_total as f64
+        let totals = RunTotals {
+            outcome,
+            completed: self.n,
+            dropped: self.dropped,
+            workers,
+            window_s,
         };
+        let values = std::array::from_fn(|m| match METRICS[m].kind {
+            MetricKind::PerRun(f) => f(&totals),
+            _ if self.n == 0 => f64::NAN,
+            _ => self.sums[m] / self.n as f64,
+        });
         let summary = RunSummary {
             seed,
             completed: self.n,
@@ -117,32 +89,18 @@ impl Recorder for RunMetrics<'_> {
         if !r.counted {
             return;
         }
-        let s = self.system;
-        let d = &r.decision;
-        let latency = r.latency();
         self.n += 1;
-        let row = [
-            (r.done > r.deadline) as u8 as f64,
-            (r.agent_energy().0 > s.energy_budget.0) as u8 as f64,
-            (!d.feasible) as u8 as f64,
-            d.rounding_broke_budget as u8 as f64,
-            (latency.as_secs() - r.predicted_latency_s) / r.predicted_latency_s,
-            latency.as_secs(),
-            r.agent_energy().0,
-            r.server_energy.0,
-            d.bits_agent as f64,
-            d.bits_server as f64,
-            s.agent_cpu.clamp(d.freq_agent).ghz(),
-            s.upper.pair(d.bits_agent, d.bits_server),
-            s.lower.pair(d.bits_agent, d.bits_server),
-            s.approx.pair(d.bits_agent, d.bits_server),
-            self.measured.pair(d.bits_agent, d.bits_server),
-            r.server_wait().as_secs(),
-        ];
-        for (sum, v) in self.sums.iter_mut().zip(row) {
-            *sum += v;
+        let sample = Sample {
+            request: r,
+            system: self.system,
+            measured: self.measured,
+        };
+        for (sum, m) in self.sums.iter_mut().zip(METRICS) {
+            if let MetricKind::PerRequest(f) = m.kind {
+                *sum += f(&sample);
+            }
         }
-        self.latency.saturating_record(latency.0);
+        self.latency.saturating_record(r.latency().0);
     }
 
     fn on_drop(&mut self, r: &Request) {
@@ -154,7 +112,7 @@ impl Recorder for RunMetrics<'_> {
 
 /// What one run contributes to the results (with its latency histogram,
 /// which is merged separately).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// The run's seed.
     pub seed: u64,
@@ -173,11 +131,12 @@ pub struct RunSummary {
     /// Hash of the seed's arrivals and channel draws (policy-independent).
     pub fingerprint: u64,
     /// Per-run metric values, in [`METRICS`] order.
+    #[serde(with = "per_metric")]
     pub values: [f64; N_METRICS],
 }
 
 /// One run's results: which policy and seed, its summary and latency histogram.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// Index of the policy in the scenario.
     pub policy: u32,
@@ -185,6 +144,48 @@ pub struct RunRecord {
     pub seed_index: u32,
     /// The run's summary.
     pub summary: RunSummary,
-    /// Its latency histogram.
+    /// Its latency histogram (serialized as its HDR V2 bytes).
+    #[serde(with = "hdr_v2")]
     pub latency: Histogram<u64>,
+}
+
+/// Serde form of per-run metric values: a sequence of one value per metric
+/// (any other length is refused), so no array-size limit applies.
+mod per_metric {
+    use super::N_METRICS;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f64; N_METRICS], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(values)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; N_METRICS], D::Error> {
+        let v = Vec::<f64>::deserialize(d)?;
+        v.try_into()
+            .map_err(|v: Vec<f64>| D::Error::invalid_length(v.len(), &"one value per metric"))
+    }
+}
+
+/// Serde form of a latency histogram: its HDR V2-serialized bytes.
+mod hdr_v2 {
+    use hdrhistogram::serialization::{Deserializer as HdrDe, Serializer as _, V2Serializer};
+    use hdrhistogram::Histogram;
+    use serde::{de, ser, Deserialize, Deserializer, Serializer};
+    use serde_bytes::ByteBuf;
+
+    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2Serializer::new()
+            .serialize(h, &mut bytes)
+            .map_err(|e| ser::Error::custom(format!("latency histogram: {e:?}")))?;
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let bytes = ByteBuf::deserialize(d)?;
+        HdrDe::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| de::Error::custom(format!("bad latency histogram: {e}")))
+    }
 }

@@ -7,6 +7,7 @@
 //! A policy keeps the same style (colour, marker, dash) in every figure: its
 //! position in the scenario's policy list.
 
+use crate::metrics::schema;
 use crate::plot::{render, Figure, Format, Kind, PlotError, Point, Series};
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
@@ -93,21 +94,11 @@ fn num(s: &str) -> f64 {
     s.parse().unwrap_or(f64::NAN)
 }
 
-/// An axis label with its unit, from a field name's suffix.
+/// An axis label with its unit: a metric's from the schema, any other
+/// field's (a sweep parameter) from its name's suffix.
 pub fn label_of(name: &str) -> String {
-    const NAMES: [(&str, &str); 9] = [
-        ("distortion_upper_mean", "Output distortion bound D_U"),
-        ("distortion_lower_mean", "Output distortion bound D_L"),
-        ("distortion_measured_mean", "Measured output distortion"),
-        ("distortion_approx_mean", "Approximated output distortion"),
-        ("miss_rate", "Deadline miss rate"),
-        ("latency_p99_s", "p99 latency (s)"),
-        ("latency_mean_s", "Mean latency (s)"),
-        ("agent_energy_mean_j", "Agent energy per request (J)"),
-        ("server_energy_mean_j", "Server energy per request (J)"),
-    ];
-    if let Some((_, l)) = NAMES.iter().find(|(n, _)| *n == name) {
-        return l.to_string();
+    if let Some(m) = schema::find(name) {
+        return m.axis_label();
     }
     let last = name.rsplit('.').next().unwrap_or(name);
     const UNITS: [(&str, &str); 11] = [
@@ -138,15 +129,7 @@ pub fn label_of(name: &str) -> String {
 
 /// A short name of a metric, for paired-difference axes.
 fn short_label(name: &str) -> String {
-    match name {
-        "distortion_upper_mean" => "D_U".into(),
-        "distortion_lower_mean" => "D_L".into(),
-        "distortion_measured_mean" => "measured distortion".into(),
-        "distortion_approx_mean" => "approx. distortion".into(),
-        "agent_energy_mean_j" => "agent energy (J)".into(),
-        "server_energy_mean_j" => "server energy (J)".into(),
-        other => label_of(other).to_lowercase(),
-    }
+    schema::find(name).map_or_else(|| label_of(name).to_lowercase(), |m| m.short_axis_label())
 }
 
 /// A short file-name form of a parameter path (its last component).

@@ -10,7 +10,7 @@ pub mod figures;
 
 use crate::fsio::write_atomic;
 use crate::metrics::stats::{mean_ci95, unpaired_ci95};
-use crate::metrics::{PointResults, METRICS, N_METRICS};
+use crate::metrics::{PointResults, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 use crate::plot::Format;
 use crate::study::Study;
 use figures::{FigureError, KEY_METRICS};
@@ -35,8 +35,9 @@ pub struct SummaryRow {
     pub mean: [f64; N_METRICS],
     /// Half-width of the 95 % Student-t confidence interval of each mean.
     pub ci95: [f64; N_METRICS],
-    /// Latency quantiles p50, p95, p99 and max over all seeds' requests, s.
-    pub latency_quantiles: [f64; 4],
+    /// Each pooled column (latency quantiles over all seeds' requests), in
+    /// [`POOLED`] order.
+    pub pooled: [f64; N_POOLED],
 }
 
 /// One row of `paired.csv`: a policy minus the reference policy, seed by seed.
@@ -71,19 +72,6 @@ pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
             for m in 0..N_METRICS {
                 (mean[m], ci95[m]) = mean_ci95(pr.runs.iter().map(|r| r.values[m]));
             }
-            let hist = &pr.latency;
-            let q = |p: f64| {
-                if hist.is_empty() {
-                    f64::NAN
-                } else {
-                    hist.value_at_quantile(p) as f64 / 1e9
-                }
-            };
-            let max = if hist.is_empty() {
-                f64::NAN
-            } else {
-                hist.max() as f64 / 1e9
-            };
             rows.push(SummaryRow {
                 params: pt.params.clone(),
                 policy: pr.label.clone(),
@@ -92,7 +80,7 @@ pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
                 completed: pr.runs.iter().map(|r| r.completed).sum(),
                 mean,
                 ci95,
-                latency_quantiles: [q(0.5), q(0.95), q(0.99), max],
+                pooled: POOLED.map(|m| m.pooled_value(&pr.latency)),
             });
         }
     }
@@ -120,7 +108,7 @@ pub fn paired(points: &[PointResults], reference: usize) -> Vec<PairedRow> {
                     params: pt.params.clone(),
                     policy: pr.label.clone(),
                     reference: refp.label.clone(),
-                    metric,
+                    metric: metric.name,
                     seeds: diffs.len(),
                     mean_diff,
                     ci95_paired,
@@ -132,18 +120,40 @@ pub fn paired(points: &[PointResults], reference: usize) -> Vec<PairedRow> {
     rows
 }
 
-const QUANTILE_COLUMNS: [&str; 4] = ["latency_p50_s", "latency_p95_s", "latency_p99_s", "latency_max_s"];
+/// A summary row's numbers of one [`SCHEMA`] column.
+enum Cell {
+    /// A per-run metric: mean over seeds and CI half-width.
+    PerRun(f64, f64),
+    /// A pooled column's value.
+    Pooled(f64),
+}
 
-/// Column names of `summary.csv` after the point's parameters.
+impl SummaryRow {
+    /// Every [`SCHEMA`] column with its numbers, in order.
+    fn cells(&self) -> impl Iterator<Item = (&'static str, Cell)> + '_ {
+        let (mut run, mut pooled) = (0..N_METRICS, 0..N_POOLED);
+        SCHEMA.iter().map(move |m| {
+            let cell = if m.is_pooled() {
+                Cell::Pooled(self.pooled[pooled.next().expect("one value per pooled column")])
+            } else {
+                let i = run.next().expect("one value per metric");
+                Cell::PerRun(self.mean[i], self.ci95[i])
+            };
+            (m.name, cell)
+        })
+    }
+}
+
+/// Column names of `summary.csv` after the point's parameters: each
+/// [`SCHEMA`] column, a per-run one followed by its `_ci95`.
 pub fn summary_columns() -> Vec<String> {
     let mut cols: Vec<String> = ["policy", "seeds", "requests", "completed"]
         .map(String::from)
         .to_vec();
-    for m in METRICS {
-        cols.push(m.to_string());
-        cols.push(format!("{m}_ci95"));
-        if m == "latency_mean_s" {
-            cols.extend(QUANTILE_COLUMNS.map(String::from));
+    for m in SCHEMA {
+        cols.push(m.name.to_string());
+        if !m.is_pooled() {
+            cols.push(format!("{}_ci95", m.name));
         }
     }
     cols
@@ -195,11 +205,10 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
                 r.requests.to_string(),
                 r.completed.to_string(),
             ]);
-            for (m, name) in METRICS.iter().enumerate() {
-                rec.push(num(r.mean[m]));
-                rec.push(num(r.ci95[m]));
-                if *name == "latency_mean_s" {
-                    rec.extend(r.latency_quantiles.map(num));
+            for (_, cell) in r.cells() {
+                match cell {
+                    Cell::PerRun(mean, ci95) => rec.extend([num(mean), num(ci95)]),
+                    Cell::Pooled(v) => rec.push(num(v)),
                 }
             }
             rec
@@ -265,14 +274,12 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
             o.insert("seeds".into(), json!(r.seeds));
             o.insert("requests".into(), json!(r.requests));
             o.insert("completed".into(), json!(r.completed));
-            for (m, name) in METRICS.iter().enumerate() {
-                o.insert(
-                    name.to_string(),
-                    json!({"mean": json_num(r.mean[m]), "ci95": json_num(r.ci95[m])}),
-                );
-            }
-            for (q, name) in QUANTILE_COLUMNS.iter().enumerate() {
-                o.insert(name.to_string(), json_num(r.latency_quantiles[q]));
+            for (name, cell) in r.cells() {
+                let v = match cell {
+                    Cell::PerRun(mean, ci95) => json!({"mean": json_num(mean), "ci95": json_num(ci95)}),
+                    Cell::Pooled(v) => json_num(v),
+                };
+                o.insert(name.to_string(), v);
             }
             Value::Object(o)
         })
