@@ -61,3 +61,26 @@ fn scenario_refuses_17_bits() {
         assert!(err.contains(part), "error message\n  {err}\nlacks `{part}`");
     }
 }
+
+#[test]
+fn scenario_reads_bits_with_and_without_some() {
+    for (text, expected) in [
+        (
+            "(policies: [(name: \"fixed\", bits_agent: 6, bits_server: Some(8))])",
+            [6, 8],
+        ),
+        (
+            "(policies: [(name: \"exhaustive\", bits_min: 3, bits_max: Some(9))])",
+            [3, 9],
+        ),
+    ] {
+        let sc = Scenario::from_str_with("ok.ron".as_ref(), text, &Registry::default()).unwrap();
+        let p = &sc.policies[0];
+        let set: Vec<u8> = [p.bits_agent, p.bits_server, p.bits_min, p.bits_max]
+            .into_iter()
+            .flatten()
+            .map(u8::from)
+            .collect();
+        assert_eq!(set, expected, "{text}");
+    }
+}

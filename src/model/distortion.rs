@@ -98,12 +98,12 @@ impl DistortionTable {
     }
 
     /// The contribution of one side at `bits`.
-    pub fn side(&self, side: Side, bits: u8) -> f64 {
-        self.values[side as usize][bits as usize]
+    pub fn side(&self, side: Side, bits: Bits) -> f64 {
+        self.values[side as usize][usize::from(bits)]
     }
 
     /// The output distortion of the pair `(bits_agent, bits_server)`.
-    pub fn pair(&self, bits_agent: u8, bits_server: u8) -> f64 {
+    pub fn pair(&self, bits_agent: Bits, bits_server: Bits) -> f64 {
         self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server)
     }
 }

@@ -22,6 +22,7 @@ use crate::model::server::ServerConfig;
 use crate::model::{synthetic_table, QuantizerConfig, System, World};
 use crate::policy::{NamedFactory, PolicySpec, Registry};
 use crate::quant::{load_block_weights, ProfileError};
+use crate::units::Bits;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -159,8 +160,8 @@ impl Default for Scenario {
             quantizer: QuantizerConfig::default(),
             policies: vec![PolicySpec {
                 name: "fixed".into(),
-                bits_agent: Some(8),
-                bits_server: Some(8),
+                bits_agent: Bits::new(8),
+                bits_server: Bits::new(8),
                 ..PolicySpec::default()
             }],
             reference: None,
