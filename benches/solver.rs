@@ -1,24 +1,31 @@
 //! Criterion benchmark of one decision with BLIP-2-like numbers: 5 agent and
 //! 4 server DVFS states, bits 2..=16, `D_U` tables.
 
+use coinfer::model::cpu::Cpu;
 use coinfer::model::distortion::{side_tables, Bound, Layer, SideTables};
 use coinfer::policy::solver::{exhaustive, paper_joint, FreqSet, Problem, Side};
+use coinfer::units::{Bits, Joules, SimDuration, Watts};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::borrow::Cow;
 
-fn side(weights: f64, c: f64, kappa: f64, ghz: &[f64], tables: SideTables) -> Side {
+fn side(weights: f64, c: f64, kappa: f64, ghz: &[f64], tables: SideTables) -> Side<'static> {
     Side {
+        cpu: Cow::Owned(Cpu {
+            freqs: FreqSet::Discrete(ghz.iter().map(|g| g * 1e9).collect()),
+            cycles_per_weight_bit: c,
+            kappa,
+            static_power: Watts(0.0),
+            switch_latency: SimDuration::ZERO,
+            switch_energy: Joules(0.0),
+        }),
         weights,
-        cycles_per_weight_bit: c,
-        kappa,
-        static_power_w: 0.0,
-        freqs: FreqSet::Discrete(ghz.iter().map(|g| g * 1e9).collect()),
         distortion: tables.distortion,
         gap: tables.gap,
         relaxed_weight: tables.relaxed_weight,
     }
 }
 
-fn blip2() -> Problem {
+fn blip2() -> Problem<'static> {
     let importance = 1.0 / (1.0e9 + 1.07e8 + 2.65e9);
     let layer = |weights, lambda| Layer {
         importance,
@@ -35,8 +42,8 @@ fn blip2() -> Problem {
         server_wait_s: 0.0,
         deadline_s: 0.5,
         energy_budget_j: 3.0,
-        bits_min: 2,
-        bits_max: 16,
+        bits_min: Bits::MIN,
+        bits_max: Bits::MAX,
         gap_max: None,
         relaxed_scale: Bound::Upper.scale(),
     }

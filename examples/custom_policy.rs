@@ -14,6 +14,7 @@
 use coinfer::policy::{
     predict, Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec, Registry,
 };
+use coinfer::units::Bits;
 use rand_chacha::ChaCha8Rng;
 
 /// Below this uplink rate the policy halves its bit-widths, bit/s.
@@ -23,22 +24,26 @@ const THRESHOLD_BPS: f64 = 100e6;
 /// (it has none, so it is its own per-run policy).
 #[derive(Clone, Copy, Debug)]
 struct RateThreshold {
-    bits_agent: u8,
-    bits_server: u8,
+    bits_agent: Bits,
+    bits_server: Bits,
 }
 
 impl Policy for RateThreshold {
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
         let slow = ctx.rate.0 < THRESHOLD_BPS;
-        let bits = |b: u8| if slow { (b / 2).max(2) } else { b };
-        let mut d = Decision {
-            bits_agent: bits(self.bits_agent),
-            bits_server: bits(self.bits_server),
-            freq_agent: ctx.system.agent_cpu.max_freq(),
-            freq_server: ctx.system.server_cpu.max_freq(),
-            feasible: true,
-            rounding_broke_budget: false,
+        let bits = |b: Bits| {
+            if slow {
+                Bits::nearest(f64::from(b) / 2.0)
+            } else {
+                b
+            }
         };
+        let mut d = Decision::new(
+            bits(self.bits_agent),
+            bits(self.bits_server),
+            ctx.system.agent_cpu.max_freq(),
+            ctx.system.server_cpu.max_freq(),
+        );
         d.feasible = predict(ctx, &d).feasible();
         d
     }
@@ -52,9 +57,10 @@ impl PolicyFactory for RateThreshold {
 
 /// Builds the policy from its scenario entry; the label names it in results.
 fn construct(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
+    let twelve = Bits::nearest(12.0);
     let p = RateThreshold {
-        bits_agent: spec.bits_agent.unwrap_or(12),
-        bits_server: spec.bits_server.unwrap_or(12),
+        bits_agent: spec.bits_agent.unwrap_or(twelve),
+        bits_server: spec.bits_server.unwrap_or(twelve),
     };
     Ok(("rate_threshold".to_string(), Box::new(p)))
 }

@@ -96,17 +96,6 @@ pub fn count_opt<'de, D: Deserializer<'de>, T: Deserialize<'de> + From<u8> + Par
     }
 }
 
-/// A bit-width in `2..=16`, optional.
-pub fn bits_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
-    match Option::<u32>::deserialize(d)? {
-        None => Ok(None),
-        Some(b) if (2..=16).contains(&b) => Ok(Some(b as u8)),
-        Some(b) => Err(D::Error::custom(format!(
-            "invalid bit-width {b}: expected an integer in 2..=16 (1 sign bit + at least 1 magnitude bit)"
-        ))),
-    }
-}
-
 /// An optional finite number > 0.
 pub fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Option::<f64>::deserialize(d)?

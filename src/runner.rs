@@ -22,6 +22,7 @@ use crate::quant::ProfileError;
 use crate::rng::{stream, Purpose, StreamId};
 use crate::shard::{self, batch_file, shard_dir, Manifest};
 use crate::study::{Study, StudyPoint};
+use crate::units::Bits;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
@@ -415,8 +416,8 @@ struct TraceRow {
     done_s: f64,
     latency_s: f64,
     missed: bool,
-    bits_agent: u8,
-    bits_server: u8,
+    bits_agent: Bits,
+    bits_server: Bits,
     freq_agent_ghz: f64,
     freq_server_ghz: f64,
     compute_energy_j: f64,

@@ -3,9 +3,11 @@
 //! Simulation time is an integer count of nanoseconds ([`SimTime`] for instants,
 //! [`SimDuration`] for spans), so event ordering is exact and reproducible.
 //! Physical quantities stay `f64` inside newtypes that only carry the operators
-//! that make physical sense (`Watts * SimDuration -> Joules`, ...).
+//! that make physical sense (`Watts * SimDuration -> Joules`, ...). A weight
+//! bit-width is a [`Bits`], valid by construction.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::ops::{Add, AddAssign, Mul, Sub};
 
 /// Nanoseconds per second.
@@ -149,3 +151,101 @@ impl Hertz {
 /// A data rate in bits per second.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
 pub struct BitsPerSec(pub f64);
+
+/// A weight bit-width: 1 sign bit plus 1 to 15 magnitude bits, so always in
+/// `2..=16` (checked at construction and when deserialized).
+///
+/// Serialized as a plain integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u8")]
+pub struct Bits(u8);
+
+impl Bits {
+    /// The smallest bit-width, 2 (1 sign bit + 1 magnitude bit).
+    pub const MIN: Bits = Bits(2);
+    /// The largest bit-width, 16 (1 sign bit + 15 magnitude bits).
+    pub const MAX: Bits = Bits(16);
+
+    /// `b` as a bit-width, or `None` outside `2..=16`.
+    pub const fn new(b: u8) -> Option<Bits> {
+        if Bits::MIN.0 <= b && b <= Bits::MAX.0 {
+            Some(Bits(b))
+        } else {
+            None
+        }
+    }
+
+    /// The nearest bit-width to `x`, saturating at [`Bits::MIN`] and
+    /// [`Bits::MAX`] (NaN gives [`Bits::MIN`]).
+    pub fn nearest(x: f64) -> Bits {
+        Bits((x.round() as u8).clamp(Bits::MIN.0, Bits::MAX.0))
+    }
+
+    /// The number of bits.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+
+    /// Magnitude bits `b − 1` (the sign takes one bit).
+    pub const fn magnitude_bits(self) -> u8 {
+        self.0 - 1
+    }
+
+    /// The bit-widths `lo..=hi`, ascending (empty if `lo > hi`).
+    pub fn range(lo: Bits, hi: Bits) -> impl DoubleEndedIterator<Item = Bits> + ExactSizeIterator + Clone {
+        (lo.0..=hi.0).map(Bits)
+    }
+
+    /// Every bit-width, `2..=16`.
+    pub fn all() -> impl DoubleEndedIterator<Item = Bits> + ExactSizeIterator + Clone {
+        Bits::range(Bits::MIN, Bits::MAX)
+    }
+}
+
+impl fmt::Display for Bits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why a number is not a [`Bits`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidBits(pub u32);
+
+impl fmt::Display for InvalidBits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid bit-width {}: expected an integer in 2..=16 (1 sign bit + at least 1 magnitude bit)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for InvalidBits {}
+
+impl TryFrom<u32> for Bits {
+    type Error = InvalidBits;
+    fn try_from(b: u32) -> Result<Bits, InvalidBits> {
+        u8::try_from(b).ok().and_then(Bits::new).ok_or(InvalidBits(b))
+    }
+}
+
+impl From<Bits> for u8 {
+    fn from(b: Bits) -> u8 {
+        b.0
+    }
+}
+
+/// For indexing tables stored as `[_; 17]` (entries 0 and 1 unused).
+impl From<Bits> for usize {
+    fn from(b: Bits) -> usize {
+        usize::from(b.0)
+    }
+}
+
+impl From<Bits> for f64 {
+    fn from(b: Bits) -> f64 {
+        f64::from(b.0)
+    }
+}

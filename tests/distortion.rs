@@ -2,8 +2,9 @@
 //! distortion of simulated requests on real tensors.
 
 use crate::quant::write_checkpoint;
-use crate::util::{bin, root};
+use crate::util::{bin, bw, root};
 use coinfer::quant::{load_block_weights, lower_bound, Quantizer, Uniform};
+use coinfer::units::Bits;
 use std::process::Command;
 
 fn coinfer(args: &[&str], dir: &std::path::Path) -> std::process::Output {
@@ -65,7 +66,8 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
     let dec = load_block_weights(&file, "dec.head", 2, usize::MAX).unwrap();
     let q = Uniform { group_size: None };
     let n = (enc.len() + dec.len()) as f64;
-    let expected = (enc.len() as f64 * q.distortion(&enc, 4) + dec.len() as f64 * q.distortion(&dec, 6)) / n;
+    let expected =
+        (enc.len() as f64 * q.distortion(&enc, bw(4)) + dec.len() as f64 * q.distortion(&dec, bw(6))) / n;
     assert!((got - expected).abs() <= 1e-12 * expected, "{got} vs {expected}");
     // Real weights are the same for every seed.
     assert!(matches!(
@@ -95,7 +97,7 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
     let measured = column(&csv_text, "measured");
     assert_eq!(column(&csv_text, "block"), ["enc.layers", "dec.head"]);
     let enc_d: f64 = measured[0].parse().unwrap();
-    assert!((enc_d - q.distortion(&enc, 4)).abs() < 1e-15);
+    assert!((enc_d - q.distortion(&enc, bw(4))).abs() < 1e-15);
     let json = std::fs::read_to_string(d.join("dist/distortion.json")).unwrap();
     assert!(json.contains("references, not guarantees"));
 }
@@ -128,8 +130,8 @@ fn distortion_on_synthetic_weights_stays_above_the_lower_bound() {
     let mut rows = 0;
     for rec in r.records() {
         let rec = rec.unwrap();
-        let (bits, lambda, measured): (u8, f64, f64) = (
-            rec[4].parse().unwrap(),
+        let (bits, lambda, measured): (Bits, f64, f64) = (
+            bw(rec[4].parse().unwrap()),
             rec[2].parse().unwrap(),
             rec[5].parse().unwrap(),
         );

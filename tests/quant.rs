@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use crate::util::bw;
+
 use coinfer::quant::{
     block_of, calibrate, fit_lambda, kappa_q, ks_distance, load_block_weights, lower_bound, mean_abs_error,
     measure_output_distortion, nnls, profile_safetensors, random_inputs, sample_laplace, upper_bound,
@@ -24,17 +26,17 @@ fn rng(seed: u64) -> ChaCha8Rng {
 fn bounds_match_hand_computed_values() {
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-15 * b.abs().max(1e-300);
     // b = 2, λ = 50: 2^-1 / 100 = 0.005 and 2^-1 / 50 = 0.01.
-    assert!(close(lower_bound(2, 50.0), 0.005));
-    assert!(close(upper_bound(2, 50.0), 0.01));
+    assert!(close(lower_bound(bw(2), 50.0), 0.005));
+    assert!(close(upper_bound(bw(2), 50.0), 0.01));
     // b = 4, λ = 10: 2^-3 / 20 = 0.00625 and 2^-3 / 10 = 0.0125.
-    assert!(close(lower_bound(4, 10.0), 0.00625));
-    assert!(close(upper_bound(4, 10.0), 0.0125));
+    assert!(close(lower_bound(bw(4), 10.0), 0.00625));
+    assert!(close(upper_bound(bw(4), 10.0), 0.0125));
     // The ln 2 cap of D_U never binds for b >= 2 (2^-1 = 0.5 < ln 2 = 0.693):
     // at b = 2 the formula is 0.5/λ, not ln2/λ.
-    assert!(close(upper_bound(2, 0.1), 5.0));
+    assert!(close(upper_bound(bw(2), 0.1), 5.0));
     // b = 16, λ = 200: 2^-15 / 400.
-    assert!(close(lower_bound(16, 200.0), 1.0 / (32768.0 * 400.0)));
-    assert!(close(kappa_q(0.02, 2, 50.0), 2.0));
+    assert!(close(lower_bound(bw(16), 200.0), 1.0 / (32768.0 * 400.0)));
+    assert!(close(kappa_q(0.02, bw(2), 50.0), 2.0));
 }
 
 /// Per-weight distortion is never below D_L(b, λ), for every quantizer,
@@ -60,13 +62,13 @@ fn distortion_is_at_least_lower_bound() {
         let train = sample_laplace(&mut r, lambda, N);
         let test = sample_laplace(&mut r, lambda, N);
         for bits in 2..=16u8 {
-            let bound = lower_bound(bits, lambda);
+            let bound = lower_bound(bw(bits), lambda);
             let measured = [
-                ("uniform", Uniform::default().distortion(&test, bits)),
-                ("pot_log", PotLog.distortion(&test, bits)),
+                ("uniform", Uniform::default().distortion(&test, bw(bits))),
+                ("pot_log", PotLog.distortion(&test, bw(bits))),
                 (
                     "lloyd_max",
-                    mean_abs_error(&test, &lloyd.design(&train, bits).apply(&test)),
+                    mean_abs_error(&test, &lloyd.design(&train, bw(bits)).apply(&test)),
                 ),
             ];
             for (name, d) in measured {
@@ -90,7 +92,7 @@ fn uniform_error_on_uniform_magnitudes_is_quarter_step() {
     w[0] = s; // pin the scale max|w| to exactly s
     for bits in [2u8, 3, 4, 6, 8, 12, 16] {
         let delta = f64::from(s) / ((1u32 << (bits - 1)) - 1) as f64;
-        let d = Uniform::default().distortion(&w, bits);
+        let d = Uniform::default().distortion(&w, bw(bits));
         let rel = (d / (delta / 4.0) - 1.0).abs();
         assert!(rel < 0.01, "b={bits}: error {d:e} vs Δ/4 {:e}", delta / 4.0);
     }
@@ -100,7 +102,7 @@ fn uniform_error_on_uniform_magnitudes_is_quarter_step() {
 fn uniform_group_scale_and_pot_log_levels() {
     // Each group keeps its own max exactly, and signs are kept.
     let w = [0.1f32, -0.4, 0.2, 0.0, 3.0, -1.0, 2.0, 0.5];
-    let q = Uniform { group_size: Some(4) }.quantize(&w, 3); // 4 levels: 0, s/3, 2s/3, s
+    let q = Uniform { group_size: Some(4) }.quantize(&w, bw(3)); // 4 levels: 0, s/3, 2s/3, s
     assert_eq!(q[1], -0.4);
     assert_eq!(q[4], 3.0);
     assert!((q[0] - 0.4 / 3.0).abs() < 1e-7 && (q[5] + 1.0).abs() < 1e-7);
@@ -108,14 +110,14 @@ fn uniform_group_scale_and_pot_log_levels() {
     // pot_log: powers of two below the max are reproduced exactly at enough
     // bits; at b = 2 the levels are {s, 0}.
     let w = [1.0f32, -0.5, 0.25, 0.125, 0.3];
-    assert_eq!(PotLog.quantize(&w, 4), vec![1.0, -0.5, 0.25, 0.125, 0.25]);
-    assert_eq!(PotLog.quantize(&w, 2), vec![1.0, -1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(PotLog.quantize(&w, bw(4)), vec![1.0, -0.5, 0.25, 0.125, 0.25]);
+    assert_eq!(PotLog.quantize(&w, bw(2)), vec![1.0, -1.0, 0.0, 0.0, 0.0]);
     // b = 3: levels {1, 0.5, 0.25, 0}; 0.125 is exactly halfway between 0.25
     // and 0 and goes to 0.25; 0.1 goes to 0.
-    assert_eq!(PotLog.quantize(&[1.0, 0.125, 0.1], 3), vec![1.0, 0.25, 0.0]);
+    assert_eq!(PotLog.quantize(&[1.0, 0.125, 0.1], bw(3)), vec![1.0, 0.25, 0.0]);
     // b = 16 stays finite for a tensor spanning the whole f32 range.
     let w = [f32::MAX, 1.0, f32::MIN_POSITIVE, 1e-45, 0.0];
-    let q = PotLog.quantize(&w, 16);
+    let q = PotLog.quantize(&w, bw(16));
     assert!(q.iter().all(|x| x.is_finite()));
     assert_eq!(q[0], f32::MAX);
     // 1.0 is not a level: log2(f32::MAX / 1) = 127.99.. rounds to 128.
@@ -130,13 +132,13 @@ fn uniform_group_scale_and_pot_log_levels() {
 fn lloyd_max_never_worse_than_uniform() {
     let w = sample_laplace(&mut rng(3), 50.0, 50_000);
     for bits in 2..=16u8 {
-        let u = Uniform::default().distortion(&w, bits);
-        let l = LloydMax::default().distortion(&w, bits);
+        let u = Uniform::default().distortion(&w, bw(bits));
+        let l = LloydMax::default().distortion(&w, bw(bits));
         assert!(l <= u * (1.0 + 1e-9), "b={bits}: lloyd {l:e} > uniform {u:e}");
     }
     // Large b: at least as many levels as distinct magnitudes -> exact.
     let small = sample_laplace(&mut rng(4), 50.0, 1000);
-    assert_eq!(LloydMax::default().distortion(&small, 12), 0.0);
+    assert_eq!(LloydMax::default().distortion(&small, bw(12)), 0.0);
 }
 
 /// MLE λ from 1e6 weights: relative standard error 1/√n = 0.1 %, check 1 %.
@@ -166,7 +168,7 @@ fn quantizer_kind_names_and_build() {
     assert_eq!(QuantizerKind::from_name("kmeans"), None);
     let grouped = QuantizerKind::Uniform { group_size: Some(2) }.build();
     assert_eq!(
-        grouped.quantize(&[1.0, 0.2, 0.1, 0.02], 2),
+        grouped.quantize(&[1.0, 0.2, 0.1, 0.02], bw(2)),
         vec![1.0, 0.0, 0.1, 0.0]
     );
 }
@@ -180,8 +182,8 @@ fn kappa_table() {
     eprintln!("kappa_Q at lambda = {lambda} (n = 1e6):");
     for q in [&Uniform::default() as &dyn Quantizer, &PotLog] {
         for bits in [2u8, 4, 8] {
-            let d = q.distortion(&w, bits);
-            let k = kappa_q(d, bits, lambda);
+            let d = q.distortion(&w, bw(bits));
+            let k = kappa_q(d, bw(bits), lambda);
             eprintln!("  {:8} b={bits}: d = {d:.4e}, kappa_Q = {k:.3}", q.name());
             assert!(k >= 0.5 && k.is_finite());
         }
@@ -282,10 +284,10 @@ fn calibrated_model_predicts_heldout_configurations() {
         assert!(cal.coefficients.iter().all(|&a| a >= 0.0));
         cal
     };
-    let linear = run(Aggregation::Linear, 3);
-    let quad = run(Aggregation::Quadrature, 3);
+    let linear = run(Aggregation::Linear, bw(3));
+    let quad = run(Aggregation::Quadrature, bw(3));
     // Reported only: 2-bit layers leave the small-perturbation regime.
-    run(Aggregation::Quadrature, 2);
+    run(Aggregation::Quadrature, bw(2));
     assert!(quad.r2 >= 0.9, "held-out R2 {}", quad.r2);
     assert!(quad.r2_log >= 0.9, "held-out log R2 {}", quad.r2_log);
     assert!(quad.r2 > linear.r2 && quad.rel_error < linear.rel_error);

@@ -428,23 +428,41 @@ fn issue_10_absurd_sizes_are_refused_with_an_estimate() {
         ("(agents: (count: 1000000000))", "agents.count"),
         ("(server: (workers: 4294967295))", "server.workers"),
         ("(channel: (coherence_s: 1e-9))", "coherence_s"),
-        ("(agents: (arrivals: Periodic(period_s: 1e-9)))", "requests per run"),
-        ("(seeds: 3, ci_rel: 1e-12, max_seeds: 4294967295)", "number of runs"),
+        (
+            "(agents: (arrivals: Periodic(period_s: 1e-9)))",
+            "requests per run",
+        ),
+        (
+            "(seeds: 3, ci_rel: 1e-12, max_seeds: 4294967295)",
+            "number of runs",
+        ),
     ] {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("s.ron"), text).unwrap();
         let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "o", "s.ron"], tmp.path());
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && err.contains("--force") && err.contains(driver), "{text}: {err}");
-        assert!(!tmp.path().join("o/shards").exists(), "{text}: nothing may be written");
+        assert!(
+            !o.status.success() && err.contains("--force") && err.contains(driver),
+            "{text}: {err}"
+        );
+        assert!(
+            !tmp.path().join("o/shards").exists(),
+            "{text}: nothing may be written"
+        );
         let o = ok_in(&bin(), &["check", "s.ron"], tmp.path());
         assert!(String::from_utf8_lossy(&o.stdout).contains("too large to run without --force"));
     }
     let err = compile_err(&format!(
         "(sweep: [{}])",
-        ["channel.tx_power_dbm", "channel.noise_figure_db", "horizon_s", "channel.rho", "agents.deadline_s"]
-            .map(|p| format!("(param: \"{p}\", values: [1.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])"))
-            .join(", ")
+        [
+            "channel.tx_power_dbm",
+            "channel.noise_figure_db",
+            "horizon_s",
+            "channel.rho",
+            "agents.deadline_s"
+        ]
+        .map(|p| format!("(param: \"{p}\", values: [1.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])"))
+        .join(", ")
     ));
     assert!(err.contains("the sweep has 1.000e5 points"), "{err}");
 }

@@ -8,31 +8,37 @@
 //! the reference optimum. The objective depends on bits only, so comparing
 //! objectives is exact even when continuous clocks differ.
 
+use crate::util::bw;
+use coinfer::model::cpu::Cpu;
 use coinfer::model::distortion::{side_tables, Bound, Layer};
+use coinfer::model::Decision;
 use coinfer::policy::solver::{
     best_effort, exhaustive, feasible_choices, max_freq_bits, min_energy, paper_joint, random_feasible,
-    Choice, FreqSet, Problem, Side,
+    FreqSet, Problem, Side,
 };
+use coinfer::units::{Bits, Hertz, Joules, SimDuration, Watts};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::borrow::Cow;
 
 /// Grid points per continuous range in the brute force.
 const GRID: usize = 12;
 
 /// Candidate clocks for the brute force on one side with `slack_s` seconds left.
 fn brute_clocks(side: &Side, cycles: f64, slack_s: f64) -> Vec<f64> {
-    match &side.freqs {
+    match &side.cpu.freqs {
         FreqSet::Discrete(states) => states.clone(),
         FreqSet::Continuous { min, max } => {
             let mut v: Vec<f64> = (0..=GRID)
                 .map(|i| min + (max - min) * i as f64 / GRID as f64)
                 .collect();
             // Energy per cycle κ f² + P/f is convex with stationary point (P/2κ)^(1/3).
-            let stationary = if side.kappa > 0.0 {
-                (side.static_power_w / side.kappa / 2.0).cbrt()
-            } else if side.static_power_w > 0.0 {
+            let (kappa, static_power_w) = (side.cpu.kappa, side.cpu.static_power.0);
+            let stationary = if kappa > 0.0 {
+                (static_power_w / kappa / 2.0).cbrt()
+            } else if static_power_w > 0.0 {
                 *max
             } else {
                 0.0
@@ -49,21 +55,16 @@ fn brute_clocks(side: &Side, cycles: f64, slack_s: f64) -> Vec<f64> {
 /// Reference optimum objective over everything the brute force tries.
 fn brute_force(p: &Problem) -> Option<f64> {
     let mut best: Option<f64> = None;
-    for a in p.bits_min..=p.bits_max {
-        for s in p.bits_min..=p.bits_max {
-            let ca = p.agent.cycles_per_weight_bit * p.agent.weights * f64::from(a);
-            let cs = p.server.cycles_per_weight_bit * p.server.weights * f64::from(s);
-            let server_fastest = cs / p.server.freqs.max();
+    for a in Bits::range(p.bits_min, p.bits_max) {
+        for s in Bits::range(p.bits_min, p.bits_max) {
+            let ca = p.agent.cpu.cycles_per_weight_bit * p.agent.weights * f64::from(a);
+            let cs = p.server.cpu.cycles_per_weight_bit * p.server.weights * f64::from(s);
+            let server_fastest = cs / p.server.cpu.freqs.max();
             let agent_slack = p.deadline_s - p.tx_time_s - p.server_wait_s - server_fastest;
             for fa in brute_clocks(&p.agent, ca, agent_slack) {
                 let server_slack = p.deadline_s - (ca / fa + p.tx_time_s + p.server_wait_s);
                 for fs in brute_clocks(&p.server, cs, server_slack) {
-                    let c = Choice {
-                        bits_agent: a,
-                        bits_server: s,
-                        freq_agent_hz: fa,
-                        freq_server_hz: fs,
-                    };
+                    let c = Decision::new(a, s, Hertz(fa), Hertz(fs));
                     let e = p.evaluate(&c);
                     if e.meets_deadline && e.meets_budget && e.meets_gap {
                         best = Some(best.map_or(e.distortion, |b: f64| b.min(e.distortion)));
@@ -80,11 +81,11 @@ fn brute_force(p: &Problem) -> Option<f64> {
 fn relaxed_at(p: &Problem, tau: f64) -> Option<f64> {
     let share = p.deadline_s - p.tx_time_s - p.server_wait_s;
     let energy = p.energy_budget_j - p.tx_energy_j;
-    let per_bit_a = p.agent.cycles_per_weight_bit * p.agent.weights;
-    let per_bit_s = p.server.cycles_per_weight_bit * p.server.weights;
-    let by_energy = (energy * tau * tau / p.agent.kappa).cbrt();
-    let ba = (p.agent.freqs.max() * tau).min(by_energy) / per_bit_a;
-    let bs = p.server.freqs.max() * (share - tau) / per_bit_s;
+    let per_bit_a = p.agent.cpu.cycles_per_weight_bit * p.agent.weights;
+    let per_bit_s = p.server.cpu.cycles_per_weight_bit * p.server.weights;
+    let by_energy = (energy * tau * tau / p.agent.cpu.kappa).cbrt();
+    let ba = (p.agent.cpu.freqs.max() * tau).min(by_energy) / per_bit_a;
+    let bs = p.server.cpu.freqs.max() * (share - tau) / per_bit_s;
     let (lo, hi) = (f64::from(p.bits_min), f64::from(p.bits_max));
     if !(ba >= lo && bs >= lo) {
         return None;
@@ -145,7 +146,19 @@ fn side_strategy() -> impl Strategy<Value = SideParams> {
         .prop_map(|(w, c, k, ps, f, l)| (10f64.powf(w), 10f64.powf(c), 10f64.powf(k), ps, f, l))
 }
 
-fn build_side((weights, c, kappa, static_power_w, freqs, layers): SideParams, bound: Bound) -> Side {
+/// A compute unit with no DVFS switch costs.
+fn cpu(cycles_per_weight_bit: f64, kappa: f64, static_power_w: f64, freqs: FreqSet) -> Cpu {
+    Cpu {
+        freqs,
+        cycles_per_weight_bit,
+        kappa,
+        static_power: Watts(static_power_w),
+        switch_latency: SimDuration::ZERO,
+        switch_energy: Joules(0.0),
+    }
+}
+
+fn build_side((weights, c, kappa, static_power_w, freqs, layers): SideParams, bound: Bound) -> Side<'static> {
     let total: f64 = layers.iter().map(|l| l.0).sum();
     let layers: Vec<Layer> = layers
         .iter()
@@ -157,11 +170,8 @@ fn build_side((weights, c, kappa, static_power_w, freqs, layers): SideParams, bo
         .collect();
     let t = side_tables(&layers, bound);
     Side {
+        cpu: Cow::Owned(cpu(c, kappa, static_power_w, freqs)),
         weights,
-        cycles_per_weight_bit: c,
-        kappa,
-        static_power_w,
-        freqs,
         distortion: t.distortion,
         gap: t.gap,
         relaxed_weight: t.relaxed_weight,
@@ -176,7 +186,7 @@ fn anchor_clock(freqs: &FreqSet, u: f64) -> f64 {
 }
 
 /// Feasible random problem with tables consistent with the relaxed objective.
-fn problem_strategy() -> impl Strategy<Value = Problem> {
+fn problem_strategy() -> impl Strategy<Value = Problem<'static>> {
     (
         (side_strategy(), side_strategy(), any::<bool>()),
         (-4.0f64..-1.0, -4.0f64..-1.0, prop_oneof![Just(0.0), 0.0f64..0.1]),
@@ -204,17 +214,17 @@ fn problem_strategy() -> impl Strategy<Value = Problem> {
                 server_wait_s: wait,
                 deadline_s: 1.0,
                 energy_budget_j: 1.0,
-                bits_min,
-                bits_max,
+                bits_min: bw(bits_min),
+                bits_max: bw(bits_max),
                 gap_max: None,
                 relaxed_scale: bound.scale(),
             };
-            let anchor = Choice {
-                bits_agent: pick(ua),
-                bits_server: pick(us),
-                freq_agent_hz: anchor_clock(&p.agent.freqs, fa_u),
-                freq_server_hz: anchor_clock(&p.server.freqs, fs_u),
-            };
+            let anchor = Decision::new(
+                bw(pick(ua)),
+                bw(pick(us)),
+                Hertz(anchor_clock(&p.agent.cpu.freqs, fa_u)),
+                Hertz(anchor_clock(&p.server.cpu.freqs, fs_u)),
+            );
             let e = p.evaluate(&anchor);
             p.deadline_s = e.total_time_s * (1.0 + 10f64.powf(slack_t));
             p.energy_budget_j = e.agent_energy_j * (1.0 + 10f64.powf(slack_e));
@@ -245,15 +255,16 @@ fn check_exact(p: &Problem, seed: u64) -> Result<f64, TestCaseError> {
     prop_assert_eq!(min_all, best);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut others: Vec<Choice> = vec![best_effort(p), paper_joint(p).choice];
+    let mut others: Vec<Decision> = vec![best_effort(p), paper_joint(p).decision];
     others.extend(random_feasible(p, &mut rng));
     if let Some(c) = max_freq_bits(p) {
         prop_assert!(p.evaluate(&c).feasible());
         others.push(c);
     }
+    let (lo, hi) = (p.bits_min.get(), p.bits_max.get());
     let (a, s) = (
-        p.bits_min + (seed % 7) as u8 % (p.bits_max - p.bits_min + 1),
-        p.bits_min + (seed % 11) as u8 % (p.bits_max - p.bits_min + 1),
+        bw(lo + (seed % 7) as u8 % (hi - lo + 1)),
+        bw(lo + (seed % 11) as u8 % (hi - lo + 1)),
     );
     if let Some(c) = min_energy(p, a, s) {
         prop_assert!(p.evaluate(&c).meets_deadline);
@@ -280,7 +291,7 @@ proptest! {
         let grid = relaxed_grid_min(&p).expect("grid finds a relaxed-feasible share");
         prop_assert!((grid - relaxed.objective).abs() <= 1e-6 * relaxed.objective,
             "grid {grid} vs golden {}", relaxed.objective);
-        prop_assert!(r.rounding_broke_budget != (r.evaluation.meets_deadline && r.evaluation.meets_budget));
+        prop_assert!(r.decision.rounding_broke_budget != (r.evaluation.meets_deadline && r.evaluation.meets_budget));
     }
 }
 
@@ -317,7 +328,7 @@ proptest! {
     }
 }
 
-fn blip2() -> Problem {
+fn blip2() -> Problem<'static> {
     let importance = 1.0 / (1.0e9 + 1.07e8 + 2.65e9);
     let layer = |weights, lambda| Layer {
         importance,
@@ -328,21 +339,25 @@ fn blip2() -> Problem {
     let s = side_tables(&[layer(2.65e9, 45.0)], Bound::Upper);
     Problem {
         agent: Side {
+            cpu: Cow::Owned(cpu(
+                0.05,
+                2e-27,
+                0.0,
+                FreqSet::Discrete(vec![0.4e9, 0.8e9, 1.2e9, 1.6e9, 2.0e9]),
+            )),
             weights: 1.107e9,
-            cycles_per_weight_bit: 0.05,
-            kappa: 2e-27,
-            static_power_w: 0.0,
-            freqs: FreqSet::Discrete(vec![0.4e9, 0.8e9, 1.2e9, 1.6e9, 2.0e9]),
             distortion: a.distortion,
             gap: a.gap,
             relaxed_weight: a.relaxed_weight,
         },
         server: Side {
+            cpu: Cow::Owned(cpu(
+                0.02,
+                1e-28,
+                0.0,
+                FreqSet::Discrete(vec![2.5e9, 5e9, 7.5e9, 10e9]),
+            )),
             weights: 2.65e9,
-            cycles_per_weight_bit: 0.02,
-            kappa: 1e-28,
-            static_power_w: 0.0,
-            freqs: FreqSet::Discrete(vec![2.5e9, 5e9, 7.5e9, 10e9]),
             distortion: s.distortion,
             gap: s.gap,
             relaxed_weight: s.relaxed_weight,
@@ -352,8 +367,8 @@ fn blip2() -> Problem {
         server_wait_s: 0.0,
         deadline_s: 0.5,
         energy_budget_j: 3.0,
-        bits_min: 2,
-        bits_max: 16,
+        bits_min: Bits::MIN,
+        bits_max: Bits::MAX,
         gap_max: None,
         relaxed_scale: 1.0,
     }
@@ -371,29 +386,30 @@ fn blip2_example_is_consistent() {
     let relaxed = r.relaxed.expect("relaxed feasible");
     assert!(relaxed.objective <= ev.distortion);
     assert!(relaxed.bits_agent >= 2.0 && relaxed.bits_server <= 16.0);
-    assert_eq!(r.evaluation, p.evaluate(&r.choice));
+    assert_eq!(r.evaluation, p.evaluate(&r.decision));
 }
 
 #[test]
 fn static_power_prefers_interior_clock() {
     let mut p = blip2();
-    p.agent.kappa = 1e-27;
-    p.agent.static_power_w = 2.0; // energy per cycle minimised at (P/2κ)^(1/3) = 1 GHz
-    p.agent.freqs = FreqSet::Discrete(vec![0.5e9, 1e9, 2e9, 3e9]);
-    let c = min_energy(&p, 2, 2).expect("deadline reachable");
-    assert_eq!(c.freq_agent_hz, 1e9);
-    let cycles = p.agent.cycles(2);
+    let cpu = p.agent.cpu.to_mut();
+    cpu.kappa = 1e-27;
+    cpu.static_power = Watts(2.0); // energy per cycle minimised at (P/2κ)^(1/3) = 1 GHz
+    cpu.freqs = FreqSet::Discrete(vec![0.5e9, 1e9, 2e9, 3e9]);
+    let c = min_energy(&p, bw(2), bw(2)).expect("deadline reachable");
+    assert_eq!(c.freq_agent, Hertz(1e9));
+    let cycles = p.agent.cycles(bw(2));
     assert!(p.agent.energy_j(cycles, 0.5e9) > p.agent.energy_j(cycles, 1e9));
-    p.agent.freqs = FreqSet::Continuous { min: 0.1e9, max: 3e9 };
-    let c = min_energy(&p, 2, 2).expect("deadline reachable");
-    assert!((c.freq_agent_hz - 1e9).abs() < 1.0);
+    p.agent.cpu.to_mut().freqs = FreqSet::Continuous { min: 0.1e9, max: 3e9 };
+    let c = min_energy(&p, bw(2), bw(2)).expect("deadline reachable");
+    assert!((c.freq_agent.0 - 1e9).abs() < 1.0);
 }
 
 #[test]
 fn continuous_server_runs_at_lowest_deadline_clock_without_static_power() {
     let mut p = blip2();
-    p.server.freqs = FreqSet::Continuous { min: 1e6, max: 10e9 };
-    let c = min_energy(&p, 4, 4).expect("deadline reachable");
+    p.server.cpu.to_mut().freqs = FreqSet::Continuous { min: 1e6, max: 10e9 };
+    let c = min_energy(&p, bw(4), bw(4)).expect("deadline reachable");
     let e = p.evaluate(&c);
     assert!(e.meets_deadline);
     assert!((e.total_time_s - p.deadline_s).abs() <= 1e-9 * p.deadline_s);
@@ -405,7 +421,7 @@ fn ties_go_to_fewest_bits() {
     p.agent.distortion = [0.0; 17];
     p.server.distortion = [0.0; 17];
     let c = exhaustive(&p).expect("feasible");
-    assert_eq!((c.bits_agent, c.bits_server), (2, 2));
+    assert_eq!((c.bits_agent, c.bits_server), (bw(2), bw(2)));
 }
 
 #[test]
@@ -417,12 +433,12 @@ fn infeasible_problems_fall_back() {
     assert!(feasible_choices(&p).is_empty());
     let r = paper_joint(&p);
     assert_eq!(r.relaxed, None);
-    assert_eq!(r.choice, best_effort(&p));
-    assert!(!r.rounding_broke_budget);
+    assert_eq!(r.decision, best_effort(&p));
+    assert!(!r.decision.rounding_broke_budget);
     p.energy_budget_j = 3.0;
     p.deadline_s = p.tx_time_s;
     assert_eq!(exhaustive(&p), None);
-    assert_eq!(min_energy(&p, 2, 2), None);
+    assert_eq!(min_energy(&p, bw(2), bw(2)), None);
 }
 
 #[test]
@@ -468,13 +484,13 @@ fn tables_match_relaxed_objective() {
 #[test]
 fn validate_rejects_bad_inputs() {
     let mut p = blip2();
-    p.bits_min = 9;
-    p.bits_max = 8;
+    p.bits_min = bw(9);
+    p.bits_max = bw(8);
     assert!(p.validate().is_err());
     let mut p = blip2();
-    p.agent.freqs = FreqSet::Discrete(vec![2e9, 1e9]);
+    p.agent.cpu.to_mut().freqs = FreqSet::Discrete(vec![2e9, 1e9]);
     assert!(p.validate().is_err());
     let mut p = blip2();
-    p.server.freqs = FreqSet::Continuous { min: 2e9, max: 1e9 };
+    p.server.cpu.to_mut().freqs = FreqSet::Continuous { min: 2e9, max: 1e9 };
     assert!(p.validate().is_err());
 }

@@ -1,5 +1,6 @@
 //! The integration test binary: one module per behaviour.
 
+mod bits;
 mod channel;
 mod cli;
 mod conservation;

@@ -5,7 +5,13 @@ use coinfer::policy::Registry;
 use coinfer::rng::{stream, Purpose, StreamId};
 use coinfer::scenario::RawScenario;
 use coinfer::study::Study;
+use coinfer::units::Bits;
 use std::path::{Path, PathBuf};
+
+/// The bit-width `b`; panics outside `2..=16`.
+pub fn bw(b: u8) -> Bits {
+    Bits::new(b).unwrap_or_else(|| panic!("invalid bit-width {b}"))
+}
 
 /// A compiled study from RON text.
 pub fn scenario(text: &str) -> Study {

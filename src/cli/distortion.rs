@@ -10,6 +10,7 @@ use crate::quant::{load_block_weights, sample_laplace, Aggregation, QuantizerKin
 use crate::rng::{stream, Purpose, StreamId};
 use crate::scenario::{parse_ron, ProfileFile};
 use crate::study::Study;
+use crate::units::Bits;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -46,21 +47,17 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// A list of bit-widths in 2..=16.
+/// A list of bit-widths.
 #[derive(Clone, Debug)]
-struct BitList(Vec<u8>);
+struct BitList(Vec<Bits>);
 
 fn parse_bits(s: &str) -> Result<BitList, String> {
-    let parse = |t: &str| -> Result<u8, String> {
+    let parse = |t: &str| -> Result<Bits, String> {
         let b: u8 = t
             .trim()
             .parse()
             .map_err(|_| format!("`{t}` is not a bit-width"))?;
-        if (2..=16).contains(&b) {
-            Ok(b)
-        } else {
-            Err(format!("bit-width {b} outside 2..=16"))
-        }
+        Bits::new(b).ok_or_else(|| format!("bit-width {b} outside 2..=16"))
     };
     let v = match s.split_once("..") {
         Some((lo, hi)) => {
@@ -68,7 +65,7 @@ fn parse_bits(s: &str) -> Result<BitList, String> {
             if lo > hi {
                 return Err(format!("empty range {s}"));
             }
-            (lo..=hi).collect()
+            Bits::range(lo, hi).collect()
         }
         None => s.split(',').map(parse).collect::<Result<Vec<_>, _>>()?,
     };
@@ -258,7 +255,7 @@ fn print_table(rows: &[BlockRow], kinds: &[QuantizerKind], real: bool) {
             print!(" {:>11} {:>7}", k.name(), "kappa");
         }
         println!();
-        let mut bits: Vec<u8> = of_block.iter().map(|r| r.bits).collect();
+        let mut bits: Vec<Bits> = of_block.iter().map(|r| r.bits).collect();
         bits.sort();
         bits.dedup();
         for b in bits {

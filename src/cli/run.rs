@@ -120,7 +120,10 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let study = Study::compile(raw, registry)?;
     let threads = capped_threads(args.threads);
     if let Err(why) = study.estimate(threads).check(&Limits::default()) {
-        anyhow::ensure!(args.force, "{why}: refusing to start (use --force to run it anyway)");
+        anyhow::ensure!(
+            args.force,
+            "{why}: refusing to start (use --force to run it anyway)"
+        );
         eprintln!("warning: {why}; running anyway (--force)");
     }
     let (si, sn) = args.shard.unwrap_or((0, 1));

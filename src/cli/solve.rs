@@ -59,13 +59,12 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         let mut policy = factory.build(stream(sc.base_seed, StreamId::new(Purpose::Policy, 0)));
         let d = policy.decide(&ctx);
         let e = predict(&ctx, &d);
-        let c = d.choice(system);
         rows.push(json!({
             "policy": label,
             "bits_agent": d.bits_agent,
             "bits_server": d.bits_server,
-            "freq_agent_ghz": c.freq_agent_hz / 1e9,
-            "freq_server_ghz": c.freq_server_hz / 1e9,
+            "freq_agent_ghz": system.agent_cpu.clamp(d.freq_agent).ghz(),
+            "freq_server_ghz": system.server_cpu.clamp(d.freq_server).ghz(),
             "time_agent_s": e.agent_time_s,
             "time_tx_s": p.tx_time_s,
             "time_server_s": e.server_time_s,

@@ -7,7 +7,7 @@
 //! energy (SPEC 4.2).
 
 use crate::check;
-use crate::units::{Hertz, Joules, SimDuration, Watts};
+use crate::units::{Bits, Hertz, Joules, SimDuration, Watts};
 use serde::{Deserialize, Serialize};
 
 /// A compute unit as written in a scenario (agent or server). Every field is
@@ -210,8 +210,8 @@ pub struct Cpu {
 
 impl Cpu {
     /// Cycles to run `weights` weights at `bits` bits: `C = c · N · b`.
-    pub fn cycles(&self, weights: f64, bits: u8) -> f64 {
-        self.cycles_per_weight_bit * weights * bits as f64
+    pub fn cycles(&self, weights: f64, bits: Bits) -> f64 {
+        self.cycles_per_weight_bit * weights * f64::from(bits)
     }
 
     /// Busy time of `cycles` cycles at `f`, in seconds: `T = C / f`.
@@ -230,7 +230,11 @@ impl Cpu {
         Hertz(self.freqs.at_or_above(f.0))
     }
 
-    /// Energy of `cycles` cycles at `f`: `κ·C·f² + P_static·C/f`.
+    /// Energy of `cycles` cycles at `f`: `κ·C·f² + P_static·C/f`, evaluated
+    /// as `κ·C·f·f + (P_static·C)/f`.
+    ///
+    /// This is the one energy formula of the crate: the engine charges it and
+    /// the solvers predict with it, so both agree to the last bit.
     pub fn energy(&self, cycles: f64, f: Hertz) -> Joules {
         Joules(self.kappa * cycles * f.0 * f.0 + self.static_power.0 * cycles / f.0)
     }

@@ -1,15 +1,15 @@
 //! What a decision policy chooses for one request: bit-widths and clock
 //! frequencies on each side of the split, and whether it met the budgets.
 
-use crate::units::Hertz;
+use crate::units::{Bits, Hertz};
 
-/// A policy's decision for one request.
+/// A policy's (or a solver's) decision for one request.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Decision {
     /// Agent-side bit-width `b_a`.
-    pub bits_agent: u8,
+    pub bits_agent: Bits,
     /// Server-side bit-width `b_s`.
-    pub bits_server: u8,
+    pub bits_server: Bits,
     /// Agent compute frequency `f_a`.
     pub freq_agent: Hertz,
     /// Requested server frequency `f_s` (clamped to the server's states).
@@ -20,4 +20,18 @@ pub struct Decision {
     /// True when rounding a relaxed solution broke the deadline or budget
     /// that the relaxed solution met (`paper_joint`).
     pub rounding_broke_budget: bool,
+}
+
+impl Decision {
+    /// A decision marked feasible, with no rounding problem.
+    pub fn new(bits_agent: Bits, bits_server: Bits, freq_agent: Hertz, freq_server: Hertz) -> Decision {
+        Decision {
+            bits_agent,
+            bits_server,
+            freq_agent,
+            freq_server,
+            feasible: true,
+            rounding_broke_budget: false,
+        }
+    }
 }

@@ -9,7 +9,8 @@
 //! `scale · W · 2^-(b-1)` with `W = Σ A_l n_l / λ_l` and `scale` from [`Bound`],
 //! which is exactly the relaxed objective used by the paper's joint design.
 
-use crate::model::laim::{Side, BITS_MAX as MAX_BITS, BITS_MIN as MIN_BITS};
+use crate::model::laim::Side;
+use crate::units::Bits;
 
 /// Which analytic distortion bound a table uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,7 @@ impl Bound {
     }
 
     /// Per-weight distortion at `bits` for scale parameter `lambda`.
-    pub fn per_weight(self, bits: u8, lambda: f64) -> f64 {
+    pub fn per_weight(self, bits: Bits, lambda: f64) -> f64 {
         match self {
             Bound::Upper => crate::quant::upper_bound(bits, lambda),
             Bound::Lower => crate::quant::lower_bound(bits, lambda),
@@ -64,11 +65,11 @@ pub struct SideTables {
 pub fn side_tables(layers: &[Layer], bound: Bound) -> SideTables {
     let mut distortion = [0.0; 17];
     let mut gap = [0.0; 17];
-    for bits in MIN_BITS..=MAX_BITS {
+    for bits in Bits::all() {
         for l in layers {
             let mass = l.importance * l.weights;
-            distortion[bits as usize] += mass * bound.per_weight(bits, l.lambda);
-            gap[bits as usize] +=
+            distortion[usize::from(bits)] += mass * bound.per_weight(bits, l.lambda);
+            gap[usize::from(bits)] +=
                 mass * (Bound::Upper.per_weight(bits, l.lambda) - Bound::Lower.per_weight(bits, l.lambda));
         }
     }
@@ -97,12 +98,12 @@ impl DistortionTable {
     }
 
     /// The contribution of one side at `bits`.
-    pub fn side(&self, side: Side, bits: u8) -> f64 {
-        self.values[side as usize][bits as usize]
+    pub fn side(&self, side: Side, bits: Bits) -> f64 {
+        self.values[side as usize][usize::from(bits)]
     }
 
     /// The output distortion of the pair `(bits_agent, bits_server)`.
-    pub fn pair(&self, bits_agent: u8, bits_server: u8) -> f64 {
+    pub fn pair(&self, bits_agent: Bits, bits_server: Bits) -> f64 {
         self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server)
     }
 }

@@ -11,12 +11,8 @@
 use crate::check;
 use crate::model::distortion::{self, DistortionTable, Layer, SideTables};
 use crate::quant::Quantizer;
+use crate::units::Bits;
 use serde::{Deserialize, Serialize};
-
-/// Smallest supported bit-width (1 sign bit + 1 magnitude bit).
-pub const BITS_MIN: u8 = 2;
-/// Largest supported bit-width.
-pub const BITS_MAX: u8 = 16;
 
 /// One block of the model as written in a scenario or profile.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -143,8 +139,8 @@ impl Laim {
         for (l, block) in self.blocks.iter().enumerate() {
             let w = weights(l);
             let side = self.side_of(l) as usize;
-            for b in BITS_MIN..=BITS_MAX {
-                values[side][b as usize] += block.coef * block.params * q.distortion(&w, b);
+            for b in Bits::all() {
+                values[side][usize::from(b)] += block.coef * block.params * q.distortion(&w, b);
             }
         }
         DistortionTable::from_sides(values[0], values[1])

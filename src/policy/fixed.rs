@@ -1,21 +1,22 @@
 //! `fixed`: given bits (default 16/16) at maximum frequencies.
 
 use super::{predict, Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
+use crate::units::Bits;
 use rand_chacha::ChaCha8Rng;
 
 /// Always the same bits, at the highest agent and server frequencies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fixed {
     /// Agent bit-width.
-    pub bits_agent: u8,
+    pub bits_agent: Bits,
     /// Server bit-width.
-    pub bits_server: u8,
+    pub bits_server: Bits,
 }
 
 pub(super) fn construct(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
     let f = Fixed {
-        bits_agent: spec.bits_agent.unwrap_or(16),
-        bits_server: spec.bits_server.unwrap_or(16),
+        bits_agent: spec.bits_agent.unwrap_or(Bits::MAX),
+        bits_server: spec.bits_server.unwrap_or(Bits::MAX),
     };
     Ok((format!("fixed_{}_{}", f.bits_agent, f.bits_server), Box::new(f)))
 }

@@ -19,7 +19,7 @@ pub use problem::{predict, problem, Objective, Options};
 
 pub use crate::model::Decision;
 use crate::model::System;
-use crate::units::{BitsPerSec, SimTime};
+use crate::units::{Bits, BitsPerSec, SimTime};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -81,19 +81,11 @@ pub struct PolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Agent bit-width for policies with given bits.
-    #[serde(
-        default,
-        deserialize_with = "crate::check::bits_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bits_agent: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits_agent: Option<Bits>,
     /// Server bit-width for policies with given bits.
-    #[serde(
-        default,
-        deserialize_with = "crate::check::bits_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bits_server: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits_server: Option<Bits>,
     /// What optimising policies minimise (default `upper`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective: Option<Objective>,
@@ -105,19 +97,11 @@ pub struct PolicySpec {
     )]
     pub gap_max: Option<f64>,
     /// Smallest bit-width an optimising policy may choose (default 2).
-    #[serde(
-        default,
-        deserialize_with = "crate::check::bits_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bits_min: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits_min: Option<Bits>,
     /// Largest bit-width an optimising policy may choose (default 16).
-    #[serde(
-        default,
-        deserialize_with = "crate::check::bits_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bits_max: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits_max: Option<Bits>,
 }
 
 impl PolicySpec {

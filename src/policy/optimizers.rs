@@ -13,16 +13,14 @@
 //! | `random` | uniform over feasible decisions, from the policy's own stream |
 
 use super::problem::{problem, Options};
-use super::solver::{self, best_effort, Choice};
+use super::solver::{self, best_effort};
 use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
+use crate::units::Bits;
 use rand_chacha::ChaCha8Rng;
 
-/// The decision from an optional solver choice, falling back to best effort.
-fn or_best_effort(choice: Option<Choice>, p: &solver::Problem) -> Decision {
-    match choice {
-        Some(c) => Decision::from_choice(&c, true),
-        None => Decision::from_choice(&best_effort(p), false),
-    }
+/// A solver's feasible decision, or the best effort marked infeasible.
+fn or_best_effort(decision: Option<Decision>, p: &solver::Problem) -> Decision {
+    decision.unwrap_or_else(|| best_effort(p))
 }
 
 /// Label suffix for non-default options, e.g. `exhaustive[lower,gap<=0.01]`.
@@ -34,7 +32,7 @@ fn label(name: &str, o: &Options) -> String {
     if let Some(g) = o.gap_max {
         parts.push(format!("gap<={g}"));
     }
-    if (o.bits_min, o.bits_max) != (2, 16) {
+    if (o.bits_min, o.bits_max) != (Bits::MIN, Bits::MAX) {
         parts.push(format!("bits{}-{}", o.bits_min, o.bits_max));
     }
     if parts.is_empty() {
@@ -82,13 +80,7 @@ optimizer!(
 optimizer!(
     /// The paper's joint design: the continuous relaxation solved exactly,
     /// bits rounded to nearest and frequencies up to the next state.
-    PaperJoint, "paper_joint", paper_joint, |s, ctx, p| {
-        let r = solver::paper_joint(&p);
-        Decision {
-            rounding_broke_budget: r.rounding_broke_budget,
-            ..Decision::from_choice(&r.choice, r.relaxed.is_some())
-        }
-    }
+    PaperJoint, "paper_joint", paper_joint, |s, ctx, p| solver::paper_joint(&p).decision
 );
 
 optimizer!(
@@ -103,15 +95,15 @@ optimizer!(
     /// request rate, as if every request used that bit-width.
     QueueAware, "queue_aware", queue_aware, |s, ctx, p| {
         let sys = ctx.system;
-        let mut best: Option<(f64, u32, Choice)> = None;
-        for bs in p.bits_min..=p.bits_max {
-            let service_s = p.server.cycles(bs) / p.server.freqs.max();
+        let mut best: Option<(f64, u8, Decision)> = None;
+        for bs in Bits::range(p.bits_min, p.bits_max) {
+            let service_s = p.server.cycles(bs) / p.server.cpu.freqs.max();
             let wait = mgc_wait(sys.request_rate_hz, service_s, sys.workers, sys.service_scv);
             if !wait.is_finite() {
                 break;
             }
             let pw = solver::Problem { server_wait_s: wait, ..p.clone() };
-            for ba in p.bits_min..=p.bits_max {
+            for ba in Bits::range(p.bits_min, p.bits_max) {
                 let Some(c) = solver::min_energy(&pw, ba, bs) else { break };
                 let e = pw.evaluate(&c);
                 if !e.meets_deadline {
@@ -120,7 +112,7 @@ optimizer!(
                 if !(e.meets_budget && e.meets_gap) {
                     continue;
                 }
-                let key = (e.distortion, ba as u32 + bs as u32);
+                let key = (e.distortion, ba.get() + bs.get());
                 if best.as_ref().is_none_or(|b| key.0 < b.0 || (key.0 == b.0 && key.1 < b.1)) {
                     best = Some((key.0, key.1, c));
                 }
@@ -156,15 +148,15 @@ pub fn mgc_wait(lambda: f64, s: f64, c: u32, scv: f64) -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MinEnergy {
     /// Agent bit-width.
-    pub bits_agent: u8,
+    pub bits_agent: Bits,
     /// Server bit-width.
-    pub bits_server: u8,
+    pub bits_server: Bits,
 }
 
 pub(super) fn min_energy(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
     let m = MinEnergy {
-        bits_agent: spec.bits_agent.unwrap_or(16),
-        bits_server: spec.bits_server.unwrap_or(16),
+        bits_agent: spec.bits_agent.unwrap_or(Bits::MAX),
+        bits_server: spec.bits_server.unwrap_or(Bits::MAX),
     };
     Ok((
         format!("min_energy_{}_{}", m.bits_agent, m.bits_server),
@@ -179,21 +171,15 @@ impl PolicyFactory for MinEnergy {
 }
 
 impl Policy for MinEnergy {
-    /// Feasible when the chosen frequencies also meet the energy budget.
+    /// Feasible when the chosen frequencies also meet the energy budget;
+    /// the highest frequencies, infeasible, when the deadline cannot be met.
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
         let p = problem(ctx, &Options::default(), 0.0);
-        match solver::min_energy(&p, self.bits_agent, self.bits_server) {
-            Some(c) => Decision::from_choice(&c, p.evaluate(&c).feasible()),
-            None => Decision::from_choice(
-                &Choice {
-                    bits_agent: self.bits_agent,
-                    bits_server: self.bits_server,
-                    freq_agent_hz: p.agent.freqs.max(),
-                    freq_server_hz: p.server.freqs.max(),
-                },
-                false,
-            ),
-        }
+        let (a, s) = (self.bits_agent, self.bits_server);
+        solver::min_energy(&p, a, s).unwrap_or(Decision {
+            feasible: false,
+            ..Decision::new(a, s, p.agent.cpu.max_freq(), p.server.cpu.max_freq())
+        })
     }
 }
 

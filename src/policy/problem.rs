@@ -2,14 +2,15 @@
 //! context: compute units, distortion tables, the channel rate estimate, the
 //! budgets and the options of the deciding policy.
 
-use super::solver::{Choice, Evaluation, Problem, Side};
+use super::solver::{Evaluation, Problem, Side};
 use super::{Decision, DecisionContext};
 use crate::model::cpu::Cpu;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Side as ModelSide;
 use crate::model::System;
-use crate::units::Hertz;
+use crate::units::Bits;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// What the optimising policies minimise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +34,9 @@ pub struct Options {
     /// Optional cap on `D_out,U − D_out,L`.
     pub gap_max: Option<f64>,
     /// Smallest bit-width allowed.
-    pub bits_min: u8,
+    pub bits_min: Bits,
     /// Largest bit-width allowed.
-    pub bits_max: u8,
+    pub bits_max: Bits,
 }
 
 impl Default for Options {
@@ -43,22 +44,19 @@ impl Default for Options {
         Options {
             objective: Objective::Upper,
             gap_max: None,
-            bits_min: 2,
-            bits_max: 16,
+            bits_min: Bits::MIN,
+            bits_max: Bits::MAX,
         }
     }
 }
 
-fn side(system: &System, cpu: &Cpu, which: ModelSide, table: &DistortionTable) -> Side {
+fn side<'a>(system: &System, cpu: &'a Cpu, which: ModelSide, table: &DistortionTable) -> Side<'a> {
     let [upper, lower] = &system.bound_tables;
     let (upper, lower) = (&upper[which as usize], &lower[which as usize]);
     Side {
+        cpu: Cow::Borrowed(cpu),
         weights: system.laim.side_params(which),
-        cycles_per_weight_bit: cpu.cycles_per_weight_bit,
-        kappa: cpu.kappa,
-        static_power_w: cpu.static_power.0,
-        freqs: cpu.freqs.clone(),
-        distortion: std::array::from_fn(|b| if b >= 2 { table.side(which, b as u8) } else { 0.0 }),
+        distortion: std::array::from_fn(|b| Bits::new(b as u8).map_or(0.0, |b| table.side(which, b))),
         gap: std::array::from_fn(|b| upper.distortion[b] - lower.distortion[b]),
         relaxed_weight: upper.relaxed_weight,
     }
@@ -66,7 +64,7 @@ fn side(system: &System, cpu: &Cpu, which: ModelSide, table: &DistortionTable) -
 
 /// The decision problem of the request in `ctx`, with the policy's options
 /// and a predicted server wait (0 for the paper's static design).
-pub fn problem(ctx: &DecisionContext, opts: &Options, server_wait_s: f64) -> Problem {
+pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64) -> Problem<'a> {
     let s = ctx.system;
     let table = match opts.objective {
         Objective::Upper => &s.upper,
@@ -97,32 +95,15 @@ pub fn problem(ctx: &DecisionContext, opts: &Options, server_wait_s: f64) -> Pro
     }
 }
 
-impl Decision {
-    /// A decision from a solver's choice.
-    pub fn from_choice(c: &Choice, feasible: bool) -> Decision {
-        Decision {
-            bits_agent: c.bits_agent,
-            bits_server: c.bits_server,
-            freq_agent: Hertz(c.freq_agent_hz),
-            freq_server: Hertz(c.freq_server_hz),
-            feasible,
-            rounding_broke_budget: false,
-        }
-    }
-
-    /// The solver's view of this decision, frequencies as the units really run.
-    pub fn choice(&self, system: &System) -> Choice {
-        Choice {
-            bits_agent: self.bits_agent,
-            bits_server: self.bits_server,
-            freq_agent_hz: system.agent_cpu.clamp(self.freq_agent).0,
-            freq_server_hz: system.server_cpu.clamp(self.freq_server).0,
-        }
-    }
-}
-
-/// The static model's prediction of a decision (no queueing, the rate at
-/// decision time for the whole transmission).
+/// The static model's prediction of a decision at the frequencies the units
+/// really run (no queueing, the rate at decision time for the whole
+/// transmission).
 pub fn predict(ctx: &DecisionContext, d: &Decision) -> Evaluation {
-    problem(ctx, &Options::default(), 0.0).evaluate(&d.choice(ctx.system))
+    let s = ctx.system;
+    let run = Decision {
+        freq_agent: s.agent_cpu.clamp(d.freq_agent),
+        freq_server: s.server_cpu.clamp(d.freq_server),
+        ..*d
+    };
+    problem(ctx, &Options::default(), 0.0).evaluate(&run)
 }

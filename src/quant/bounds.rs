@@ -10,22 +10,19 @@
 //! `κ_Q = measured / D_U` says how close a practical quantizer gets to the
 //! bound (κ_Q <= 1 means it beats the upper bound).
 
-use super::{MAX_BITS, MIN_BITS};
+use crate::units::Bits;
 
-fn check(bits: u8, lambda: f64) -> f64 {
-    assert!(
-        (MIN_BITS..=MAX_BITS).contains(&bits),
-        "bit-width {bits} outside {MIN_BITS}..={MAX_BITS}"
-    );
+/// `2^-(b-1)`, after checking the rate.
+fn check(bits: Bits, lambda: f64) -> f64 {
     assert!(lambda > 0.0, "Laplace rate must be positive, got {lambda}");
-    (-f64::from(bits - 1)).exp2()
+    (-f64::from(bits.magnitude_bits())).exp2()
 }
 
 /// Lower bound `D_L = 2^-(b-1) / (2λ)` on the per-weight mean absolute error.
 ///
 /// # Panics
-/// Panics if `bits` is outside `2..=16` or `lambda <= 0`.
-pub fn lower_bound(bits: u8, lambda: f64) -> f64 {
+/// Panics if `lambda <= 0`.
+pub fn lower_bound(bits: Bits, lambda: f64) -> f64 {
     check(bits, lambda) / (2.0 * lambda)
 }
 
@@ -33,15 +30,15 @@ pub fn lower_bound(bits: u8, lambda: f64) -> f64 {
 /// error.
 ///
 /// # Panics
-/// Panics if `bits` is outside `2..=16` or `lambda <= 0`.
-pub fn upper_bound(bits: u8, lambda: f64) -> f64 {
+/// Panics if `lambda <= 0`.
+pub fn upper_bound(bits: Bits, lambda: f64) -> f64 {
     check(bits, lambda).min(std::f64::consts::LN_2) / lambda
 }
 
 /// Quantizer efficiency `κ_Q = measured / D_U(b, λ)`.
 ///
 /// # Panics
-/// Panics if `bits` is outside `2..=16` or `lambda <= 0`.
-pub fn kappa_q(measured: f64, bits: u8, lambda: f64) -> f64 {
+/// Panics if `lambda <= 0`.
+pub fn kappa_q(measured: f64, bits: Bits, lambda: f64) -> f64 {
     measured / upper_bound(bits, lambda)
 }

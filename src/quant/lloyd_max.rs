@@ -15,6 +15,7 @@
 //! by one merge sweep (O(n + L) per iteration) and medians are O(1) lookups.
 
 use super::{magnitude_levels, mean_abs_error, Quantizer};
+use crate::units::Bits;
 
 /// Lloyd–Max quantizer minimising the mean absolute error on the data.
 ///
@@ -83,10 +84,7 @@ impl LloydMax {
     /// increase the error.
     ///
     /// [`Uniform`]: super::Uniform
-    ///
-    /// # Panics
-    /// Panics if `bits` is outside `2..=16`.
-    pub fn design(&self, w: &[f32], bits: u8) -> Codebook {
+    pub fn design(&self, w: &[f32], bits: Bits) -> Codebook {
         let n_levels = magnitude_levels(bits);
         let mut x: Vec<f64> = w.iter().map(|v| f64::from(v.abs())).collect();
         x.sort_by(f64::total_cmp);
@@ -163,7 +161,7 @@ impl Quantizer for LloydMax {
     }
 
     /// Designs the codebook on `w` ([`LloydMax::design`]) and applies it to `w`.
-    fn quantize(&self, w: &[f32], bits: u8) -> Vec<f32> {
+    fn quantize(&self, w: &[f32], bits: Bits) -> Vec<f32> {
         self.design(w, bits).apply(w)
     }
 }

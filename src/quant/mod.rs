@@ -41,12 +41,8 @@ pub use synthetic::{
 };
 pub use uniform::Uniform;
 
+use crate::units::Bits;
 use serde::{Deserialize, Serialize};
-
-/// Smallest supported bit-width (1 sign bit + 1 magnitude bit).
-pub const MIN_BITS: u8 = 2;
-/// Largest supported bit-width (1 sign bit + 15 magnitude bits).
-pub const MAX_BITS: u8 = 16;
 
 /// Names accepted by [`QuantizerKind::from_name`], in a fixed order.
 pub const NAMES: &[&str] = &["uniform", "pot_log", "lloyd_max"];
@@ -59,16 +55,13 @@ pub trait Quantizer: Send + Sync {
     /// Short snake_case name (e.g. `"uniform"`).
     fn name(&self) -> &str;
 
-    /// Quantizes `w` with `bits` bits per weight (`2..=16`); the output has
-    /// the same length as `w`.
-    ///
-    /// # Panics
-    /// Implementations panic if `bits` is outside `2..=16`.
-    fn quantize(&self, w: &[f32], bits: u8) -> Vec<f32>;
+    /// Quantizes `w` with `bits` bits per weight; the output has the same
+    /// length as `w`.
+    fn quantize(&self, w: &[f32], bits: Bits) -> Vec<f32>;
 
     /// Per-weight distortion `d(b) = E|w - Q_b(w)|` on the tensor `w`,
     /// computed in f64.
-    fn distortion(&self, w: &[f32], bits: u8) -> f64 {
+    fn distortion(&self, w: &[f32], bits: Bits) -> f64 {
         mean_abs_error(w, &self.quantize(w, bits))
     }
 }
@@ -91,15 +84,8 @@ pub fn mean_abs_error(w: &[f32], q: &[f32]) -> f64 {
 }
 
 /// Number of magnitude levels of a `bits`-bit quantizer, `2^(bits-1)`.
-///
-/// # Panics
-/// Panics if `bits` is outside `2..=16`.
-pub fn magnitude_levels(bits: u8) -> usize {
-    assert!(
-        (MIN_BITS..=MAX_BITS).contains(&bits),
-        "bit-width {bits} outside {MIN_BITS}..={MAX_BITS}"
-    );
-    1usize << (bits - 1)
+pub fn magnitude_levels(bits: Bits) -> usize {
+    1usize << bits.magnitude_bits()
 }
 
 /// Serializable choice of quantizer.

@@ -5,6 +5,7 @@
 //! is large for big weights.
 
 use super::{magnitude_levels, Quantizer};
+use crate::units::Bits;
 
 /// Power-of-two quantizer with a per-tensor scale `s = max|w|`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -18,10 +19,7 @@ impl Quantizer for PotLog {
     /// A magnitude `m > 0` goes to `j = round(log2(s/m))` (nearest level in
     /// the log domain); beyond the last level `j = J` it goes to whichever of
     /// `s·2^(-J)` and 0 is nearer in absolute distance.
-    ///
-    /// # Panics
-    /// Panics if `bits` is outside `2..=16`.
-    fn quantize(&self, w: &[f32], bits: u8) -> Vec<f32> {
+    fn quantize(&self, w: &[f32], bits: Bits) -> Vec<f32> {
         let nominal_last = (magnitude_levels(bits) - 2) as f64;
         let s = w.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())));
         if s == 0.0 {

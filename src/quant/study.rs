@@ -8,6 +8,7 @@ use super::{
     NetConfig, QuantizerKind, SyntheticNet,
 };
 use crate::rng::{stream, Purpose, StreamId};
+use crate::units::Bits;
 
 /// The weights of one block, to be quantized.
 #[derive(Clone, Debug)]
@@ -34,7 +35,7 @@ pub struct BlockRow {
     /// Quantizer name.
     pub quantizer: &'static str,
     /// Bit-width.
-    pub bits: u8,
+    pub bits: Bits,
     /// Measured per-weight distortion `d(b) = mean |w − Q_b(w)|`.
     pub measured: f64,
     /// Shannon lower bound `D_L(b, λ)`.
@@ -46,7 +47,7 @@ pub struct BlockRow {
 }
 
 /// Measures every quantizer at every bit-width on every block.
-pub fn block_rows(blocks: &[BlockWeights], quantizers: &[QuantizerKind], bits: &[u8]) -> Vec<BlockRow> {
+pub fn block_rows(blocks: &[BlockWeights], quantizers: &[QuantizerKind], bits: &[Bits]) -> Vec<BlockRow> {
     let mut rows = Vec::new();
     for b in blocks {
         for kind in quantizers {

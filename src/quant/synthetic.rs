@@ -25,7 +25,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{mean_abs_error, nnls, sample_laplace, Quantizer, MAX_BITS, MIN_BITS};
+use super::{mean_abs_error, nnls, sample_laplace, Quantizer};
+use crate::units::Bits;
 
 /// Element-wise activation of the synthetic network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +126,7 @@ impl SyntheticNet {
     pub fn forward_quantized(
         &self,
         quantizer: &dyn Quantizer,
-        bits: &[u8],
+        bits: &[Bits],
         inputs: &DMatrix<f64>,
     ) -> DMatrix<f64> {
         let (layers, _) = self.quantized_layers(quantizer, bits);
@@ -133,7 +134,7 @@ impl SyntheticNet {
     }
 
     /// Quantized weight matrices and per-weight distortion `d_l(b_l)` per layer.
-    fn quantized_layers(&self, quantizer: &dyn Quantizer, bits: &[u8]) -> (Vec<DMatrix<f64>>, Vec<f64>) {
+    fn quantized_layers(&self, quantizer: &dyn Quantizer, bits: &[Bits]) -> (Vec<DMatrix<f64>>, Vec<f64>) {
         assert_eq!(bits.len(), self.depth(), "one bit-width per layer is required");
         self.weights
             .iter()
@@ -188,7 +189,7 @@ pub fn random_inputs(rng: &mut impl Rng, width: usize, count: usize) -> DMatrix<
 pub fn measure_output_distortion(
     net: &SyntheticNet,
     quantizer: &dyn Quantizer,
-    bits_per_layer: &[u8],
+    bits_per_layer: &[Bits],
     inputs: &DMatrix<f64>,
 ) -> f64 {
     mean_l1(
@@ -215,11 +216,11 @@ pub enum Aggregation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalibrationDesign {
     /// Smallest bit-width of a quantized layer.
-    pub min_bits: u8,
+    pub min_bits: Bits,
     /// Largest bit-width of a quantized layer.
-    pub max_bits: u8,
+    pub max_bits: Bits,
     /// Bit-width of the "unquantized" layers in single-layer sweeps.
-    pub reference_bits: u8,
+    pub reference_bits: Bits,
     /// Number of random mixed configurations added to training.
     pub train_mixes: usize,
     /// Number of random mixed held-out configurations.
@@ -238,9 +239,9 @@ impl Default for CalibrationDesign {
     /// which is outside the small-perturbation regime the models describe.
     fn default() -> Self {
         Self {
-            min_bits: 3,
-            max_bits: 8,
-            reference_bits: 16,
+            min_bits: Bits::new(3).expect("valid"),
+            max_bits: Bits::new(8).expect("valid"),
+            reference_bits: Bits::MAX,
             train_mixes: 16,
             heldout_mixes: 32,
             seed: 7,
@@ -253,7 +254,7 @@ impl Default for CalibrationDesign {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationRow {
     /// Bit-width per layer.
-    pub bits: Vec<u8>,
+    pub bits: Vec<Bits>,
     /// Model prediction `Σ_l A_l n_l d_l(b_l)`.
     pub predicted: f64,
     /// Measured output distortion (mean `‖y − ŷ‖₁`).
@@ -291,20 +292,24 @@ pub struct Calibration {
 /// decide the fit alone.
 ///
 /// # Panics
-/// Panics if the bit range is empty or outside `2..=16`, or if the range is
-/// too small to draw the requested number of distinct held-out configurations.
+/// Panics if the bit range is empty, or if it is too small to draw the
+/// requested number of distinct held-out configurations.
 pub fn calibrate(
     net: &SyntheticNet,
     quantizer: &dyn Quantizer,
     design: &CalibrationDesign,
     inputs: &DMatrix<f64>,
 ) -> Calibration {
-    let range = design.min_bits..=design.max_bits;
-    assert!(
-        MIN_BITS <= design.min_bits && design.max_bits <= MAX_BITS && !range.is_empty(),
-        "calibration bit range must be a non-empty sub-range of {MIN_BITS}..={MAX_BITS}"
-    );
+    let (lo, hi) = (design.min_bits, design.max_bits);
+    assert!(lo <= hi, "calibration bit range {lo}..={hi} is empty");
+    let range = Bits::range(lo, hi);
     let depth = net.depth();
+    // A configuration with every layer uniform in the bit range.
+    let draw = |rng: &mut ChaCha8Rng| -> Vec<Bits> {
+        (0..depth)
+            .map(|_| Bits::new(rng.gen_range(lo.get()..=hi.get())).expect("drawn in a valid range"))
+            .collect()
+    };
     let mut train_cfgs = Vec::new();
     for l in 0..depth {
         for b in range.clone() {
@@ -315,12 +320,12 @@ pub fn calibrate(
     }
     let mut rng = ChaCha8Rng::seed_from_u64(design.seed);
     while train_cfgs.len() < depth * range.len() + design.train_mixes {
-        let cfg: Vec<u8> = (0..depth).map(|_| rng.gen_range(range.clone())).collect();
+        let cfg = draw(&mut rng);
         if !train_cfgs.contains(&cfg) {
             train_cfgs.push(cfg);
         }
     }
-    let mut heldout_cfgs: Vec<Vec<u8>> = Vec::new();
+    let mut heldout_cfgs: Vec<Vec<Bits>> = Vec::new();
     let mut rng = ChaCha8Rng::seed_from_u64(design.seed);
     rng.set_stream(1);
     let mut attempts = 0usize;
@@ -330,7 +335,7 @@ pub fn calibrate(
             attempts < 1000 * (design.heldout_mixes + 1),
             "bit range too small for the held-out set"
         );
-        let cfg: Vec<u8> = (0..depth).map(|_| rng.gen_range(range.clone())).collect();
+        let cfg = draw(&mut rng);
         if !train_cfgs.contains(&cfg) && !heldout_cfgs.contains(&cfg) {
             heldout_cfgs.push(cfg);
         }
@@ -339,7 +344,7 @@ pub fn calibrate(
     let clean = net.forward(inputs);
     let sizes: Vec<f64> = (0..depth).map(|l| net.layer_weights(l).len() as f64).collect();
     // Features n_l d_l(b_l) and measured D_out of one configuration.
-    let evaluate = |bits: &Vec<u8>| -> (Vec<f64>, f64) {
+    let evaluate = |bits: &Vec<Bits>| -> (Vec<f64>, f64) {
         let (layers, d) = net.quantized_layers(quantizer, bits);
         let measured = mean_l1(&clean, &net.run(&layers, inputs));
         let features = d.iter().zip(&sizes).map(|(d, n)| d * n).collect();
@@ -362,7 +367,7 @@ pub fn calibrate(
         let sum: f64 = f.iter().zip(&coef).map(|(x, c)| (x * c).powi(p)).sum();
         sum.powf(1.0 / f64::from(p))
     };
-    let rows = |cfgs: &[Vec<u8>], data: &[(Vec<f64>, f64)]| -> Vec<CalibrationRow> {
+    let rows = |cfgs: &[Vec<Bits>], data: &[(Vec<f64>, f64)]| -> Vec<CalibrationRow> {
         cfgs.iter()
             .zip(data)
             .map(|(bits, (f, m))| CalibrationRow {

@@ -5,6 +5,7 @@
 //! levels, so the step is `Δ = s/(L-1)` and nothing is clipped.
 
 use super::{magnitude_levels, Quantizer};
+use crate::units::Bits;
 
 /// Uniform symmetric quantizer with an optional per-group scale.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,8 +20,8 @@ impl Quantizer for Uniform {
     }
 
     /// # Panics
-    /// Panics if `bits` is outside `2..=16` or the group size is 0.
-    fn quantize(&self, w: &[f32], bits: u8) -> Vec<f32> {
+    /// Panics if the group size is 0.
+    fn quantize(&self, w: &[f32], bits: Bits) -> Vec<f32> {
         let steps = (magnitude_levels(bits) - 1) as f64;
         let group = self.group_size.unwrap_or(w.len().max(1));
         assert!(group > 0, "uniform quantizer group size must be positive");

@@ -22,6 +22,7 @@ use crate::model::link::ChannelConfig;
 use crate::model::server::ServerConfig;
 use crate::model::QuantizerConfig;
 use crate::policy::PolicySpec;
+use crate::units::Bits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -184,8 +185,8 @@ impl Default for RawScenario {
             quantizer: QuantizerConfig::default(),
             policies: vec![PolicySpec {
                 name: "fixed".into(),
-                bits_agent: Some(8),
-                bits_server: Some(8),
+                bits_agent: Bits::new(8),
+                bits_server: Bits::new(8),
                 ..PolicySpec::default()
             }],
             reference: None,

@@ -90,10 +90,16 @@ fn point_bytes(p: &StudyPoint) -> (f64, &'static str) {
         (agents, "agents.count"),
         (workers, "server.workers"),
         (weights, "quantizer.sample_weights"),
-        (spanned, "the transmission time (payload, bandwidth, power, path loss, noise) over channel.coherence_s"),
+        (
+            spanned,
+            "the transmission time (payload, bandwidth, power, path loss, noise) over channel.coherence_s",
+        ),
     ];
     let total = parts.iter().map(|p| p.0).sum();
-    let driver = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0)).map_or("", |p| p.1);
+    let driver = parts
+        .iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or("", |p| p.1);
     (total, driver)
 }
 
@@ -137,7 +143,7 @@ impl Study {
 impl Estimate {
     /// `Err` with the reason when the estimate is beyond `limits`.
     pub fn check(&self, limits: &Limits) -> Result<(), String> {
-        if !(self.run_bytes <= limits.run_bytes) {
+        if over(self.run_bytes, limits.run_bytes) {
             return Err(format!(
                 "one run would need about {} of memory (limit {}), driven by {}",
                 bytes(self.run_bytes),
@@ -145,7 +151,7 @@ impl Estimate {
                 self.driver
             ));
         }
-        if !(self.seconds <= limits.seconds) {
+        if over(self.seconds, limits.seconds) {
             return Err(format!(
                 "the study would take about {} ({:.1e} runs, {:.1e} simulation steps; limit {}), driven by {}",
                 duration(self.seconds),
@@ -160,7 +166,11 @@ impl Estimate {
 
     /// One line for `coinfer check`.
     pub fn summary(&self, plan: &SeedPlan) -> String {
-        let upto = if matches!(plan, SeedPlan::Adaptive { .. }) { "at most " } else { "" };
+        let upto = if matches!(plan, SeedPlan::Adaptive { .. }) {
+            "at most "
+        } else {
+            ""
+        };
         format!(
             "{upto}{:.0} runs, {:.3e} simulation steps, about {} on this machine, {} per run",
             self.runs,
@@ -169,6 +179,11 @@ impl Estimate {
             bytes(self.run_bytes)
         )
     }
+}
+
+/// `x` beyond `limit`, or not a number (an estimate that overflowed).
+fn over(x: f64, limit: f64) -> bool {
+    x.is_nan() || x > limit
 }
 
 fn bytes(b: f64) -> String {

@@ -311,7 +311,10 @@ fn reference_tables(points: &[sweep::Point]) -> Vec<DistortionTable> {
         .map(|&i| {
             let c = &points[i].scenario;
             let blocks = c.model.blocks.as_deref().unwrap_or_default();
-            reference_table(&Laim::new(blocks, c.model.split, c.model.payload_bits), &c.quantizer)
+            reference_table(
+                &Laim::new(blocks, c.model.split, c.model.payload_bits),
+                &c.quantizer,
+            )
         })
         .collect();
     keys.iter()
@@ -407,12 +410,6 @@ fn check_point(
     let server_cpu = cpu("server.cpu", &c.server.cpu)?;
     let laim = Laim::new(blocks, c.model.split, c.model.payload_bits);
     Ok(System::new(
-        laim,
-        agent_cpu,
-        server_cpu,
-        &c.agents,
-        &c.channel,
-        &c.server,
-        approx,
+        laim, agent_cpu, server_cpu, &c.agents, &c.channel, &c.server, approx,
     ))
 }

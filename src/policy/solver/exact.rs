@@ -17,7 +17,9 @@
 //! objective and the gap cap (which need not be monotone). Ties between bit
 //! pairs go to the lower objective, then fewer total bits, then fewer agent bits.
 
-use super::model::{within, Choice, FreqSet, Problem, Side};
+use super::model::{within, FreqSet, Problem, Side};
+use crate::model::Decision;
+use crate::units::{Bits, Hertz};
 use rand::Rng;
 
 /// Lowest-energy clock in `[max(min, cycles / slack), max]` for a continuous range.
@@ -34,14 +36,14 @@ fn continuous_pick(side: &Side, min: f64, max: f64, cycles: f64, slack_s: f64) -
 /// Calls `visit(f_a, T_a)` for every agent candidate clock that meets the
 /// deadline with the server at its maximum clock.
 fn for_each_agent_candidate(p: &Problem, cycles_a: f64, cycles_s: f64, mut visit: impl FnMut(f64, f64)) {
-    let server_time_min = cycles_s / p.server.freqs.max();
+    let server_time_min = cycles_s / p.server.cpu.freqs.max();
     let mut try_clock = |f: f64| {
         let t = cycles_a / f;
         if within(p.total_time(t, server_time_min), p.deadline_s) {
             visit(f, t);
         }
     };
-    match &p.agent.freqs {
+    match &p.agent.cpu.freqs {
         FreqSet::Discrete(states) => states.iter().copied().for_each(&mut try_clock),
         FreqSet::Continuous { min, max } => {
             let slack = p.deadline_s - p.tx_time_s - p.server_wait_s - server_time_min;
@@ -55,9 +57,9 @@ fn for_each_agent_candidate(p: &Problem, cycles_a: f64, cycles_s: f64, mut visit
 /// when the agent candidate was admitted.
 fn server_pick(p: &Problem, cycles_s: f64, agent_time_s: f64) -> (f64, f64) {
     let meets = |f: f64| within(p.total_time(agent_time_s, cycles_s / f), p.deadline_s);
-    let max = p.server.freqs.max();
+    let max = p.server.cpu.freqs.max();
     let mut best = (max, p.server.energy_j(cycles_s, max));
-    match &p.server.freqs {
+    match &p.server.cpu.freqs {
         FreqSet::Discrete(states) => {
             for &f in states.iter().filter(|&&f| meets(f)) {
                 let e = p.server.energy_j(cycles_s, f);
@@ -78,7 +80,7 @@ fn server_pick(p: &Problem, cycles_s: f64, agent_time_s: f64) -> (f64, f64) {
 }
 
 /// Minimal agent energy (compute + transmission) over deadline-meeting clocks.
-fn min_agent_energy(p: &Problem, bits_agent: u8, bits_server: u8) -> Option<f64> {
+fn min_agent_energy(p: &Problem, bits_agent: Bits, bits_server: Bits) -> Option<f64> {
     let cycles_a = p.agent.cycles(bits_agent);
     let mut best: Option<f64> = None;
     for_each_agent_candidate(p, cycles_a, p.server.cycles(bits_server), |f, _| {
@@ -93,9 +95,10 @@ fn min_agent_energy(p: &Problem, bits_agent: u8, bits_server: u8) -> Option<f64>
 /// Given bits, the frequencies meeting the deadline with the least agent
 /// energy (ties: less server energy, then lower agent and server clocks).
 ///
-/// The energy budget is not enforced here; `None` means the deadline cannot be
-/// met even at maximum clocks. Panics if a bit-width exceeds 16.
-pub fn min_energy(p: &Problem, bits_agent: u8, bits_server: u8) -> Option<Choice> {
+/// The energy budget is not enforced here: the decision is marked feasible
+/// only if it also meets the budget and the gap cap. `None` means the deadline
+/// cannot be met even at maximum clocks.
+pub fn min_energy(p: &Problem, bits_agent: Bits, bits_server: Bits) -> Option<Decision> {
     let cycles_a = p.agent.cycles(bits_agent);
     let cycles_s = p.server.cycles(bits_server);
     // (agent energy, server energy, agent clock, server clock)
@@ -111,30 +114,28 @@ pub fn min_energy(p: &Problem, bits_agent: u8, bits_server: u8) -> Option<Choice
             best = Some(key);
         }
     });
-    best.map(|(_, _, fa, fs)| Choice {
-        bits_agent,
-        bits_server,
-        freq_agent_hz: fa,
-        freq_server_hz: fs,
+    let (_, _, fa, fs) = best?;
+    let d = Decision::new(bits_agent, bits_server, Hertz(fa), Hertz(fs));
+    Some(Decision {
+        feasible: p.evaluate(&d).feasible(),
+        ..d
     })
 }
 
 /// Best bit pair under a feasibility predicate that is monotone (more bits on
 /// either side never turn infeasible into feasible); also enforces the gap cap.
-fn best_bits(p: &Problem, mut feasible: impl FnMut(u8, u8) -> bool) -> Option<(u8, u8)> {
+fn best_bits(p: &Problem, mut feasible: impl FnMut(Bits, Bits) -> bool) -> Option<(Bits, Bits)> {
     let (lo, hi) = (p.bits_min, p.bits_max);
-    let mut a_top = hi;
+    // Candidates for the largest feasible agent bits, from the top down; by
+    // monotonicity, one infeasible with `s` bits stays so for larger `s`.
+    let mut tops = Bits::range(lo, hi).rev().peekable();
     // (objective, total bits, agent bits)
-    let mut best: Option<(f64, u8, u8, u8)> = None;
-    for s in lo..=hi {
-        while !feasible(a_top, s) {
-            if a_top == lo {
-                return best.map(|b| (b.2, b.3));
-            }
-            a_top -= 1;
-        }
-        for a in (lo..=a_top).filter(|&a| p.meets_gap(a, s)) {
-            let key = (p.objective(a, s), a + s, a, s);
+    let mut best: Option<(f64, u8, Bits, Bits)> = None;
+    for s in Bits::range(lo, hi) {
+        while tops.next_if(|&a| !feasible(a, s)).is_some() {}
+        let Some(&a_top) = tops.peek() else { break };
+        for a in Bits::range(lo, a_top).filter(|&a| p.meets_gap(a, s)) {
+            let key = (p.objective(a, s), a.get() + s.get(), a, s);
             if best.is_none_or(|b| key < b) {
                 best = Some(key);
             }
@@ -146,7 +147,7 @@ fn best_bits(p: &Problem, mut feasible: impl FnMut(u8, u8) -> bool) -> Option<(u
 /// Exact integer optimum: minimum objective over all bit pairs and
 /// frequencies meeting deadline, budget and gap cap, with [`min_energy`]
 /// frequencies for the chosen pair; `None` when nothing is feasible.
-pub fn exhaustive(p: &Problem) -> Option<Choice> {
+pub fn exhaustive(p: &Problem) -> Option<Decision> {
     let (a, s) = best_bits(p, |a, s| {
         min_agent_energy(p, a, s).is_some_and(|e| within(e, p.energy_budget_j))
     })?;
@@ -155,13 +156,8 @@ pub fn exhaustive(p: &Problem) -> Option<Choice> {
 
 /// Both sides at their maximum clock with the best bit pair that meets
 /// deadline, budget and gap cap there; `None` when none does.
-pub fn max_freq_bits(p: &Problem) -> Option<Choice> {
-    let at_max = |a, s| Choice {
-        bits_agent: a,
-        bits_server: s,
-        freq_agent_hz: p.agent.freqs.max(),
-        freq_server_hz: p.server.freqs.max(),
-    };
+pub fn max_freq_bits(p: &Problem) -> Option<Decision> {
+    let at_max = |a, s| Decision::new(a, s, p.agent.cpu.max_freq(), p.server.cpu.max_freq());
     let (a, s) = best_bits(p, |a, s| {
         let e = p.evaluate(&at_max(a, s));
         e.meets_deadline && e.meets_budget
@@ -169,13 +165,17 @@ pub fn max_freq_bits(p: &Problem) -> Option<Choice> {
     Some(at_max(a, s))
 }
 
-/// Lowest bits and highest clocks: the fallback when nothing is feasible.
-pub fn best_effort(p: &Problem) -> Choice {
-    Choice {
-        bits_agent: p.bits_min,
-        bits_server: p.bits_min,
-        freq_agent_hz: p.agent.freqs.max(),
-        freq_server_hz: p.server.freqs.max(),
+/// Lowest bits and highest clocks: the fallback when nothing is feasible,
+/// marked infeasible.
+pub fn best_effort(p: &Problem) -> Decision {
+    Decision {
+        feasible: false,
+        ..Decision::new(
+            p.bits_min,
+            p.bits_min,
+            p.agent.cpu.max_freq(),
+            p.server.cpu.max_freq(),
+        )
     }
 }
 
@@ -183,27 +183,22 @@ pub fn best_effort(p: &Problem) -> Choice {
 /// continuous side its energy-minimising clock given the other side (agent
 /// with the server at maximum, server given the agent's time). Ordered by
 /// server bits, agent bits, agent clock, server clock.
-pub fn feasible_choices(p: &Problem) -> Vec<Choice> {
+pub fn feasible_choices(p: &Problem) -> Vec<Decision> {
     let mut out = Vec::new();
-    for bits_server in p.bits_min..=p.bits_max {
-        for bits_agent in p.bits_min..=p.bits_max {
+    for bits_server in Bits::range(p.bits_min, p.bits_max) {
+        for bits_agent in Bits::range(p.bits_min, p.bits_max) {
             if !p.meets_gap(bits_agent, bits_server) {
                 continue;
             }
             let cycles_a = p.agent.cycles(bits_agent);
             let cycles_s = p.server.cycles(bits_server);
             for_each_agent_candidate(p, cycles_a, cycles_s, |fa, ta| {
-                let servers = match &p.server.freqs {
+                let servers = match &p.server.cpu.freqs {
                     FreqSet::Discrete(states) => states.clone(),
                     FreqSet::Continuous { .. } => vec![server_pick(p, cycles_s, ta).0],
                 };
                 for fs in servers {
-                    let c = Choice {
-                        bits_agent,
-                        bits_server,
-                        freq_agent_hz: fa,
-                        freq_server_hz: fs,
-                    };
+                    let c = Decision::new(bits_agent, bits_server, Hertz(fa), Hertz(fs));
                     if p.evaluate(&c).feasible() {
                         out.push(c);
                     }
@@ -215,7 +210,7 @@ pub fn feasible_choices(p: &Problem) -> Vec<Choice> {
 }
 
 /// Uniformly random element of [`feasible_choices`]; `None` when empty.
-pub fn random_feasible<R: Rng + ?Sized>(p: &Problem, rng: &mut R) -> Option<Choice> {
+pub fn random_feasible<R: Rng + ?Sized>(p: &Problem, rng: &mut R) -> Option<Decision> {
     let all = feasible_choices(p);
     if all.is_empty() {
         None

@@ -1,10 +1,10 @@
 //! Per-request decision solvers for quantization-aware collaborative inference.
 //!
 //! A request splits a model between an energy-budgeted agent and a server.
-//! The decision is the pair of bit-widths and the pair of clock frequencies;
-//! the objective is a separable distortion table lookup, subject to an
-//! end-to-end deadline, an agent energy budget and an optional tightness cap
-//! (after Lyu et al., arXiv 2602.13052).
+//! The decision ([`Decision`](crate::model::Decision)) is the pair of
+//! bit-widths and the pair of clock frequencies; the objective is a separable
+//! distortion table lookup, subject to an end-to-end deadline, an agent energy
+//! budget and an optional tightness cap (after Lyu et al., arXiv 2602.13052).
 //!
 //! [`exhaustive`] is the exact integer optimum, [`paper_joint`] the paper's
 //! continuous-relaxation design, and [`max_freq_bits`], [`min_energy`],
@@ -15,7 +15,5 @@ mod model;
 mod relaxed;
 
 pub use exact::{best_effort, exhaustive, feasible_choices, max_freq_bits, min_energy, random_feasible};
-pub use model::{
-    Choice, Evaluation, FreqSet, InvalidProblem, Problem, Side, FEASIBILITY_RTOL, MAX_BITS, MIN_BITS,
-};
+pub use model::{Evaluation, FreqSet, InvalidProblem, Problem, Side, FEASIBILITY_RTOL};
 pub use relaxed::{paper_joint, PaperJointResult, RelaxedOptimum};

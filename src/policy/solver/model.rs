@@ -1,8 +1,9 @@
 //! Problem model for one request's joint bit-width / frequency decision.
 //!
-//! Each side `x ∈ {agent, server}` runs `N_x` weights at `b_x` bits, which costs
-//! `C_x = c_x · N_x · b_x` cycles. At clock `f` this takes `T = C / f` seconds and
-//! `E = κ_x · C · f² + P_static,x · T` joules. The request meets its deadline when
+//! Each side `x ∈ {agent, server}` runs `N_x` weights at `b_x` bits on its
+//! compute unit ([`Cpu`]), which costs `C_x = c_x · N_x · b_x` cycles. At clock
+//! `f` this takes `T = C / f` seconds and `E = κ_x · C · f² + P_static,x · C / f`
+//! joules ([`Cpu::cycles`], [`Cpu::energy`]). The request meets its deadline when
 //! `T_a + T_tx + W + T_s ≤ T_max` and its agent budget when `E_a + E_tx ≤ E_max`
 //! (server energy is not budgeted). Distortion and tightness gap are separable
 //! per-side tables indexed by bit-width.
@@ -10,16 +11,16 @@
 //! Constraint checks use the relative tolerance [`FEASIBILITY_RTOL`] so that
 //! closed-form continuous frequencies (`f = C / τ`) are not rejected because of
 //! one-ulp rounding; every solver decides feasibility with exactly the predicates
-//! used by [`Problem::evaluate`], so any returned choice replays as feasible.
+//! used by [`Problem::evaluate`], so any returned decision replays as feasible.
 
+use crate::model::cpu::Cpu;
 pub use crate::model::cpu::FreqSet;
+use crate::model::Decision;
+use crate::units::{Bits, Hertz};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
-/// Smallest supported bit-width.
-pub const MIN_BITS: u8 = 2;
-/// Largest supported bit-width (tables are indexed `0..=MAX_BITS`).
-pub const MAX_BITS: u8 = 16;
 /// Relative slack allowed on the deadline and the energy budget.
 pub const FEASIBILITY_RTOL: f64 = 1e-9;
 
@@ -29,18 +30,13 @@ pub(crate) fn within(value: f64, limit: f64) -> bool {
 }
 
 /// One side (agent or server) of the collaborative split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Side {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Side<'a> {
+    /// The compute unit: borrowed from the system when a policy builds the
+    /// problem of a request, owned when built by hand.
+    pub cpu: Cow<'a, Cpu>,
     /// Number of weights `N_x` executed on this side.
     pub weights: f64,
-    /// Cycles per weight per bit `c_x`.
-    pub cycles_per_weight_bit: f64,
-    /// Effective switched capacitance `κ_x` (J / (cycle · Hz²)).
-    pub kappa: f64,
-    /// Static power `P_static,x` in watts, drawn while computing.
-    pub static_power_w: f64,
-    /// Available clock frequencies.
-    pub freqs: FreqSet,
     /// Distortion `g_x[b]`; only indices `2..=16` are used.
     pub distortion: [f64; 17],
     /// Tightness gap `gap_x[b]`; only indices `2..=16` are used.
@@ -49,22 +45,28 @@ pub struct Side {
     pub relaxed_weight: f64,
 }
 
-impl Side {
-    /// Cycles `c_x · N_x · b` needed at bit-width `bits`.
-    pub fn cycles(&self, bits: u8) -> f64 {
-        self.cycles_per_weight_bit * self.weights * f64::from(bits)
+impl Side<'_> {
+    /// Cycles `c_x · N_x · b` needed at bit-width `bits` ([`Cpu::cycles`]).
+    pub fn cycles(&self, bits: Bits) -> f64 {
+        self.cpu.cycles(self.weights, bits)
     }
 
-    /// Energy `κ C f² + P C / f` of `cycles` at frequency `f`.
+    /// Cycles `c_x · N_x` per bit of bit-width (the relaxation's `B ↦ C` slope).
+    pub(crate) fn cycles_per_bit(&self) -> f64 {
+        self.cpu.cycles_per_weight_bit * self.weights
+    }
+
+    /// Energy in joules of `cycles` at `f` Hz ([`Cpu::energy`]).
     pub fn energy_j(&self, cycles: f64, f: f64) -> f64 {
-        self.kappa * cycles * f * f + self.static_power_w * (cycles / f)
+        self.cpu.energy(cycles, Hertz(f)).0
     }
 
     /// Frequency minimising energy per cycle `κ f² + P / f` over `f > 0`.
     pub(crate) fn energy_minimiser(&self) -> f64 {
-        if self.kappa > 0.0 {
-            (self.static_power_w / (2.0 * self.kappa)).cbrt()
-        } else if self.static_power_w > 0.0 {
+        let (kappa, static_power_w) = (self.cpu.kappa, self.cpu.static_power.0);
+        if kappa > 0.0 {
+            (static_power_w / (2.0 * kappa)).cbrt()
+        } else if static_power_w > 0.0 {
             f64::INFINITY
         } else {
             0.0
@@ -74,10 +76,11 @@ impl Side {
     fn check(&self) -> Result<(), InvalidProblem> {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let non_negative = |x: f64| x.is_finite() && x >= 0.0;
-        if !positive(self.weights) || !positive(self.cycles_per_weight_bit) {
+        let cpu = &*self.cpu;
+        if !positive(self.weights) || !positive(cpu.cycles_per_weight_bit) {
             return Err(InvalidProblem("weights and cycles must be positive"));
         }
-        if !non_negative(self.kappa) || !non_negative(self.static_power_w) {
+        if !non_negative(cpu.kappa) || !non_negative(cpu.static_power.0) {
             return Err(InvalidProblem("kappa and static power must be non-negative"));
         }
         if !non_negative(self.relaxed_weight) {
@@ -87,7 +90,7 @@ impl Side {
         if !tables.into_iter().all(|v| v.is_finite()) {
             return Err(InvalidProblem("tables must be finite"));
         }
-        match &self.freqs {
+        match &cpu.freqs {
             FreqSet::Discrete(states) => {
                 if states.is_empty() || !states.iter().all(|&f| positive(f)) {
                     return Err(InvalidProblem("discrete states must be positive"));
@@ -107,12 +110,12 @@ impl Side {
 }
 
 /// Constraints and sides for one request's decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Problem {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem<'a> {
     /// The agent (budgeted) side.
-    pub agent: Side,
+    pub agent: Side<'a>,
     /// The server side.
-    pub server: Side,
+    pub server: Side<'a>,
     /// Transmission time `T_tx` (s).
     pub tx_time_s: f64,
     /// Transmission energy `E_tx` charged to the agent (J).
@@ -124,29 +127,16 @@ pub struct Problem {
     /// Agent energy budget `E_max` (J).
     pub energy_budget_j: f64,
     /// Smallest allowed bit-width (both sides).
-    pub bits_min: u8,
+    pub bits_min: Bits,
     /// Largest allowed bit-width (both sides).
-    pub bits_max: u8,
+    pub bits_max: Bits,
     /// Optional cap on `gap_a[b_a] + gap_s[b_s]`.
     pub gap_max: Option<f64>,
     /// Constant in front of the relaxed objective (1 upper bound, 1/2 lower).
     pub relaxed_scale: f64,
 }
 
-/// A concrete decision: bit-widths and clock frequencies.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Choice {
-    /// Agent bit-width.
-    pub bits_agent: u8,
-    /// Server bit-width.
-    pub bits_server: u8,
-    /// Agent clock (Hz).
-    pub freq_agent_hz: f64,
-    /// Server clock (Hz).
-    pub freq_server_hz: f64,
-}
-
-/// Costs and constraint status of a [`Choice`].
+/// Costs and constraint status of a [`Decision`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Agent compute time (s).
@@ -190,12 +180,12 @@ impl fmt::Display for InvalidProblem {
 
 impl std::error::Error for InvalidProblem {}
 
-impl Problem {
+impl Problem<'_> {
     /// Checks the assumptions the solvers rely on; solver results are
     /// unspecified (they may panic) for problems rejected here.
     pub fn validate(&self) -> Result<(), InvalidProblem> {
-        if !(MIN_BITS <= self.bits_min && self.bits_min <= self.bits_max) || self.bits_max > MAX_BITS {
-            return Err(InvalidProblem("need 2 <= bits_min <= bits_max <= 16"));
+        if self.bits_min > self.bits_max {
+            return Err(InvalidProblem("need bits_min <= bits_max"));
         }
         let non_negative = |x: f64| x.is_finite() && x >= 0.0;
         if !non_negative(self.tx_time_s)
@@ -224,27 +214,26 @@ impl Problem {
     }
 
     /// Objective `g_a[b_a] + g_s[b_s]` (depends on bits only).
-    pub fn objective(&self, bits_agent: u8, bits_server: u8) -> f64 {
+    pub fn objective(&self, bits_agent: Bits, bits_server: Bits) -> f64 {
         self.agent.distortion[usize::from(bits_agent)] + self.server.distortion[usize::from(bits_server)]
     }
 
     /// Whether `gap_a[b_a] + gap_s[b_s]` respects the optional cap.
-    pub fn meets_gap(&self, bits_agent: u8, bits_server: u8) -> bool {
+    pub fn meets_gap(&self, bits_agent: Bits, bits_server: Bits) -> bool {
         let gap = self.agent.gap[usize::from(bits_agent)] + self.server.gap[usize::from(bits_server)];
         self.gap_max.is_none_or(|cap| gap <= cap)
     }
 
-    /// Times, energies, objective and constraint status of `c`.
-    ///
-    /// Panics if a bit-width exceeds 16.
-    pub fn evaluate(&self, c: &Choice) -> Evaluation {
+    /// Times, energies, objective and constraint status of `c` at the
+    /// frequencies it names (its `feasible` flags are ignored).
+    pub fn evaluate(&self, c: &Decision) -> Evaluation {
         let agent_cycles = self.agent.cycles(c.bits_agent);
         let server_cycles = self.server.cycles(c.bits_server);
-        let agent_time_s = agent_cycles / c.freq_agent_hz;
-        let server_time_s = server_cycles / c.freq_server_hz;
+        let agent_time_s = self.agent.cpu.busy_secs(agent_cycles, c.freq_agent);
+        let server_time_s = self.server.cpu.busy_secs(server_cycles, c.freq_server);
         let total_time_s = self.total_time(agent_time_s, server_time_s);
-        let agent_energy_j = self.agent.energy_j(agent_cycles, c.freq_agent_hz) + self.tx_energy_j;
-        let server_energy_j = self.server.energy_j(server_cycles, c.freq_server_hz);
+        let agent_energy_j = self.agent.cpu.energy(agent_cycles, c.freq_agent).0 + self.tx_energy_j;
+        let server_energy_j = self.server.cpu.energy(server_cycles, c.freq_server).0;
         let gap = self.agent.gap[usize::from(c.bits_agent)] + self.server.gap[usize::from(c.bits_server)];
         Evaluation {
             agent_time_s,

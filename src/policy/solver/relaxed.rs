@@ -22,7 +22,9 @@
 //! nearest integer and clocks set to the lowest state at or above `C / τ`.
 
 use super::exact::best_effort;
-use super::model::{Choice, Evaluation, Problem};
+use super::model::{Evaluation, Problem};
+use crate::model::Decision;
+use crate::units::{Bits, Hertz};
 
 /// Relative width at which the golden-section search stops.
 const TAU_RTOL: f64 = 1e-12;
@@ -45,18 +47,18 @@ pub struct RelaxedOptimum {
 pub struct PaperJointResult {
     /// The relaxed optimum; `None` when even `b_min` is relaxed-infeasible.
     pub relaxed: Option<RelaxedOptimum>,
-    /// Rounded decision, or [`best_effort`] when the relaxation is infeasible.
-    pub choice: Choice,
-    /// [`Problem::evaluate`] of `choice`.
+    /// Rounded decision, or [`best_effort`] (marked infeasible) when the
+    /// relaxation is infeasible. Its `rounding_broke_budget` is set when the
+    /// relaxation was feasible but the rounded decision misses the deadline or
+    /// the budget (rounding up bits or clocks, static power, `f_min`).
+    pub decision: Decision,
+    /// [`Problem::evaluate`] of `decision`.
     pub evaluation: Evaluation,
-    /// The relaxation was feasible but the rounded choice misses the deadline
-    /// or the budget (rounding up bits or clocks, static power, `f_min`).
-    pub rounding_broke_budget: bool,
 }
 
 /// Relaxed bit-width curves of one problem.
 struct Relaxation<'a> {
-    p: &'a Problem,
+    p: &'a Problem<'a>,
     share_s: f64,
     energy_left_j: f64,
     agent_cycles_per_bit: f64,
@@ -66,7 +68,7 @@ struct Relaxation<'a> {
 impl Relaxation<'_> {
     /// Unclipped `B_a(τ_a)`.
     fn agent_bits(&self, tau: f64) -> f64 {
-        let a = &self.p.agent;
+        let a = &self.p.agent.cpu;
         let cycles = if a.kappa > 0.0 {
             (a.freqs.max() * tau).min((self.energy_left_j * tau * tau / a.kappa).cbrt())
         } else {
@@ -77,7 +79,7 @@ impl Relaxation<'_> {
 
     /// Unclipped `B_s(τ_total − τ_a)`.
     fn server_bits(&self, tau_agent: f64) -> f64 {
-        self.p.server.freqs.max() * (self.share_s - tau_agent) / self.server_cycles_per_bit
+        self.p.server.cpu.freqs.max() * (self.share_s - tau_agent) / self.server_cycles_per_bit
     }
 
     /// Clipped relaxed bits and objective at agent share `tau`.
@@ -94,7 +96,7 @@ impl Relaxation<'_> {
     /// Agent shares where both sides reach `b_min`, if any.
     fn interval(&self) -> Option<(f64, f64)> {
         let b_min = f64::from(self.p.bits_min);
-        let a = &self.p.agent;
+        let a = &self.p.agent.cpu;
         let cycles = self.agent_cycles_per_bit * b_min;
         let by_energy = if a.kappa > 0.0 {
             (a.kappa * cycles * cycles * cycles / self.energy_left_j).sqrt()
@@ -102,7 +104,7 @@ impl Relaxation<'_> {
             0.0
         };
         let lo = (cycles / a.freqs.max()).max(by_energy);
-        let hi = self.share_s - self.server_cycles_per_bit * b_min / self.p.server.freqs.max();
+        let hi = self.share_s - self.server_cycles_per_bit * b_min / self.p.server.cpu.freqs.max();
         (self.energy_left_j >= 0.0 && lo <= hi).then_some((lo, hi))
     }
 
@@ -150,32 +152,36 @@ pub fn paper_joint(p: &Problem) -> PaperJointResult {
         p,
         share_s: p.deadline_s - p.tx_time_s - p.server_wait_s,
         energy_left_j: p.energy_budget_j - p.tx_energy_j,
-        agent_cycles_per_bit: p.agent.cycles(1),
-        server_cycles_per_bit: p.server.cycles(1),
+        agent_cycles_per_bit: p.agent.cycles_per_bit(),
+        server_cycles_per_bit: p.server.cycles_per_bit(),
     };
     let relaxed = relaxation.interval().map(|(lo, hi)| relaxation.minimise(lo, hi));
-    let choice = match relaxed {
-        None => best_effort(p),
-        Some(r) => {
-            let round = |b: f64| (b.round() as u8).clamp(p.bits_min, p.bits_max);
-            let (bits_agent, bits_server) = (round(r.bits_agent), round(r.bits_server));
-            let tau_s = relaxation.share_s - r.tau_agent_s;
-            Choice {
-                bits_agent,
-                bits_server,
-                freq_agent_hz: p
-                    .agent
-                    .freqs
-                    .at_or_above(p.agent.cycles(bits_agent) / r.tau_agent_s),
-                freq_server_hz: p.server.freqs.at_or_above(p.server.cycles(bits_server) / tau_s),
-            }
-        }
+    let Some(r) = relaxed else {
+        let decision = best_effort(p);
+        return PaperJointResult {
+            relaxed,
+            decision,
+            evaluation: p.evaluate(&decision),
+        };
     };
-    let evaluation = p.evaluate(&choice);
+    let round = |b: f64| Bits::nearest(b).clamp(p.bits_min, p.bits_max);
+    let (bits_agent, bits_server) = (round(r.bits_agent), round(r.bits_server));
+    let tau_s = relaxation.share_s - r.tau_agent_s;
+    let decision = Decision::new(
+        bits_agent,
+        bits_server,
+        p.agent
+            .cpu
+            .clamp(Hertz(p.agent.cycles(bits_agent) / r.tau_agent_s)),
+        p.server.cpu.clamp(Hertz(p.server.cycles(bits_server) / tau_s)),
+    );
+    let evaluation = p.evaluate(&decision);
     PaperJointResult {
         relaxed,
-        choice,
+        decision: Decision {
+            rounding_broke_budget: !(evaluation.meets_deadline && evaluation.meets_budget),
+            ..decision
+        },
         evaluation,
-        rounding_broke_budget: relaxed.is_some() && !(evaluation.meets_deadline && evaluation.meets_budget),
     }
 }
