@@ -6,13 +6,14 @@ use crate::fsio::write_atomic;
 use crate::model::laim::BlockConfig;
 use crate::policy::Registry;
 use crate::quant::study::{block_rows, output_calibrations, BlockRow, BlockWeights};
-use crate::quant::{load_block_weights, sample_laplace, Aggregation, QuantizerKind, NAMES};
+use crate::quant::{load_block_weights, sample_laplace, Aggregation, QuantizerKind};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::scenario::{parse_ron, ProfileFile};
 use crate::study::Study;
 use crate::units::Bits;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::json;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `coinfer distortion`.
@@ -25,7 +26,7 @@ pub struct Args {
     bits: BitList,
     /// Quantizers to measure (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "uniform,pot_log,lloyd_max")]
-    quantizers: Vec<String>,
+    quantizers: Vec<QuantizerArg>,
     /// Scale-group length of the uniform quantizer (default: per tensor).
     #[arg(long)]
     group_size: Option<usize>,
@@ -45,6 +46,29 @@ pub struct Args {
     /// Output folder (default: results/distortion-<input name>).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// A quantizer named on the command line.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum QuantizerArg {
+    /// Symmetric round-to-nearest (per tensor, or per `--group-size` weights).
+    Uniform,
+    /// Power-of-two levels.
+    #[value(name = "pot_log")]
+    PotLog,
+    /// Lloyd–Max: the distortion-optimal scalar codebook.
+    #[value(name = "lloyd_max")]
+    LloydMax,
+}
+
+impl QuantizerArg {
+    fn kind(self, group_size: Option<usize>) -> QuantizerKind {
+        match self {
+            QuantizerArg::Uniform => QuantizerKind::Uniform { group_size },
+            QuantizerArg::PotLog => QuantizerKind::PotLog,
+            QuantizerArg::LloydMax => QuantizerKind::LloydMax,
+        }
+    }
 }
 
 /// A list of bit-widths.
@@ -107,18 +131,8 @@ fn load_source(path: &Path, registry: &Registry) -> Result<Source> {
 pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let src = load_source(&args.input, registry)?;
     let samples = args.samples.unwrap_or(src.samples);
-    let mut kinds = Vec::new();
-    for name in &args.quantizers {
-        let Some(kind) = QuantizerKind::from_name(name) else {
-            bail!("unknown quantizer `{name}`: expected one of {}", NAMES.join(", "));
-        };
-        kinds.push(match kind {
-            QuantizerKind::Uniform { .. } => QuantizerKind::Uniform {
-                group_size: args.group_size,
-            },
-            k => k,
-        });
-    }
+    anyhow::ensure!(args.group_size != Some(0), "--group-size must be at least 1");
+    let kinds: Vec<QuantizerKind> = args.quantizers.iter().map(|q| q.kind(args.group_size)).collect();
     let mut blocks = Vec::new();
     for (l, b) in src.blocks.iter().enumerate() {
         let weights = match &src.weights_file {
@@ -142,7 +156,8 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(format!("distortion-{stem}")));
     let real = src.weights_file.is_some();
-    print_table(&rows, &kinds, real);
+    let mut stdout = std::io::stdout().lock();
+    print_table(&mut stdout, &rows, &kinds, real)?;
 
     let mut calib = Vec::new();
     for kind in &kinds {
@@ -150,26 +165,32 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
             calib.push((kind.name(), agg, c));
         }
     }
-    println!("\nOutput distortion: approximation vs forward passes of a synthetic FC+LayerNorm network");
-    println!(
+    writeln!(
+        stdout,
+        "\nOutput distortion: approximation vs forward passes of a synthetic FC+LayerNorm network"
+    )?;
+    writeln!(
+        stdout,
         "({} layers of {}, Laplace(50) weights, ReLU; A_l fitted by NNLS, scored on held-out bit mixes)",
         args.net_depth, args.net_width
-    );
-    println!(
+    )?;
+    writeln!(
+        stdout,
         "{:<10} {:<24} {:>8} {:>8} {:>10}",
         "quantizer", "form", "R2", "R2(log)", "rel.err"
-    );
+    )?;
     for (q, agg, c) in &calib {
         let form = match agg {
             Aggregation::Linear => "linear  sum A n d",
             Aggregation::Quadrature => "quadrature sqrt(sum ^2)",
         };
-        println!(
+        writeln!(
+            stdout,
             "{q:<10} {form:<24} {:>8.3} {:>8.3} {:>9.1}%",
             c.r2,
             c.r2_log,
             100.0 * c.rel_error
-        );
+        )?;
     }
 
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -236,37 +257,47 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     Ok(())
 }
 
-fn print_table(rows: &[BlockRow], kinds: &[QuantizerKind], real: bool) {
+fn print_table(
+    out: &mut impl Write,
+    rows: &[BlockRow],
+    kinds: &[QuantizerKind],
+    real: bool,
+) -> std::io::Result<()> {
     if real {
-        println!("Weights: real tensors. D_L and D_U use the fitted lambda: references, not guarantees.");
+        writeln!(
+            out,
+            "Weights: real tensors. D_L and D_U use the fitted lambda: references, not guarantees."
+        )?;
     } else {
-        println!("Weights: synthetic Laplace(lambda). Every quantizer must stay above D_L.");
+        writeln!(
+            out,
+            "Weights: synthetic Laplace(lambda). Every quantizer must stay above D_L."
+        )?;
     }
     let mut blocks: Vec<&str> = rows.iter().map(|r| r.block.as_str()).collect();
     blocks.dedup();
     for block in blocks {
         let of_block: Vec<&BlockRow> = rows.iter().filter(|r| r.block == block).collect();
-        println!(
-            "\nblock {block}: {} weights, lambda {}",
-            of_block[0].params, of_block[0].lambda
-        );
-        print!("{:>4} {:>11} {:>11}", "bits", "D_L", "D_U");
+        let (params, lambda) = (of_block[0].params, of_block[0].lambda);
+        writeln!(out, "\nblock {block}: {params} weights, lambda {lambda}")?;
+        write!(out, "{:>4} {:>11} {:>11}", "bits", "D_L", "D_U")?;
         for k in kinds {
-            print!(" {:>11} {:>7}", k.name(), "kappa");
+            write!(out, " {:>11} {:>7}", k.name(), "kappa")?;
         }
-        println!();
+        writeln!(out)?;
         let mut bits: Vec<Bits> = of_block.iter().map(|r| r.bits).collect();
         bits.sort();
         bits.dedup();
         for b in bits {
             let at: Vec<&&BlockRow> = of_block.iter().filter(|r| r.bits == b).collect();
-            print!("{b:>4} {:>11.4e} {:>11.4e}", at[0].lower, at[0].upper);
+            write!(out, "{b:>4} {:>11.4e} {:>11.4e}", at[0].lower, at[0].upper)?;
             for k in kinds {
                 if let Some(r) = at.iter().find(|r| r.quantizer == k.name()) {
-                    print!(" {:>11.4e} {:>7.3}", r.measured, r.kappa_q);
+                    write!(out, " {:>11.4e} {:>7.3}", r.measured, r.kappa_q)?;
                 }
             }
-            println!();
+            writeln!(out)?;
         }
     }
+    Ok(())
 }

@@ -59,7 +59,10 @@ pub(super) fn run(args: Args) -> Result<()> {
         Some(out) => {
             write_atomic(&out, text.as_bytes()).with_context(|| format!("cannot write {}", out.display()))?
         }
-        None => print!("{text}"),
+        None => {
+            use std::io::Write;
+            write!(std::io::stdout().lock(), "{text}")?
+        }
     }
     Ok(())
 }

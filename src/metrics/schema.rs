@@ -295,6 +295,13 @@ pub const SCHEMA: &[Metric] = &[
         kind: MetricKind::PerRequest(|s| s.request.server_wait().as_secs()),
     },
     Metric {
+        name: "tx_time_mean_s",
+        unit: "s",
+        label: "Uplink time per request",
+        short_label: None,
+        kind: MetricKind::PerRequest(|s| (s.request.server_arrival - s.request.tx_start).as_secs()),
+    },
+    Metric {
         name: "server_utilization",
         unit: "",
         label: "server utilization",
