@@ -20,7 +20,7 @@ use crate::metrics::{PointResults, RunMetrics, RunRecord};
 use crate::model::request::Request;
 use crate::quant::ProfileError;
 use crate::rng::{stream, Purpose, StreamId};
-use crate::shard::{self, batch_file, shard_dir, Manifest};
+use crate::shard::{self, batch_file, shard_dir, BatchId, Manifest};
 use crate::study::{Study, StudyPoint};
 use crate::units::Bits;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -174,6 +174,7 @@ impl<'s> Runner<'s> {
             .map_err(|e| io_err(Path::new("thread pool"))(std::io::Error::other(e)))?;
         let ctx = PointCtx {
             runner: &self,
+            hash: study.hash(),
             dir: dir.as_deref(),
             bar: &bar,
             counts: &counts,
@@ -257,6 +258,8 @@ const CHUNK_SEEDS: u32 = 8;
 /// What every point's task shares.
 struct PointCtx<'a, 's> {
     runner: &'a Runner<'s>,
+    /// The study's hash, written into every batch file.
+    hash: String,
     dir: Option<&'a Path>,
     bar: &'a ProgressBar,
     /// (runs simulated, runs resumed)
@@ -275,10 +278,16 @@ impl PointCtx<'_, '_> {
         loop {
             let hi = (done + CHUNK_SEEDS).min(target);
             let seed_idx: Vec<u32> = (done..hi).filter(|s| s % sn == si).collect();
-            let file = self.dir.map(|d| batch_file(d, index, chunk));
+            let id = BatchId {
+                scenario_hash: self.hash.clone(),
+                shard: (si, sn),
+                point: index as u32,
+                batch: chunk,
+            };
+            let file = self.dir.map(|d| (batch_file(d, index, chunk), id));
             let records = match &file {
-                Some(f) if self.runner.resume && f.exists() => self.read_batch(f)?,
-                _ => self.run_batch(index, point, &seed_idx, file.as_deref())?,
+                Some((f, id)) if self.runner.resume && f.exists() => self.read_batch(f, id)?,
+                _ => self.run_batch(index, point, &seed_idx, file.as_ref())?,
             };
             results.add(records);
             (done, chunk) = (hi, chunk + 1);
@@ -296,9 +305,9 @@ impl PointCtx<'_, '_> {
         }
     }
 
-    fn read_batch(&self, f: &Path) -> Result<Vec<RunRecord>, RunError> {
+    fn read_batch(&self, f: &Path, id: &BatchId) -> Result<Vec<RunRecord>, RunError> {
         let bytes = std::fs::read(f).map_err(io_err(f))?;
-        let recs = shard::decode(&bytes).map_err(io_err(f))?;
+        let recs = shard::decode(&bytes, id).map_err(io_err(f))?;
         self.counts.1.fetch_add(recs.len(), Ordering::Relaxed);
         self.bar.inc(recs.len() as u64);
         Ok(recs)
@@ -310,7 +319,7 @@ impl PointCtx<'_, '_> {
         index: usize,
         point: &StudyPoint,
         seed_idx: &[u32],
-        file: Option<&Path>,
+        file: Option<&(PathBuf, BatchId)>,
     ) -> Result<Vec<RunRecord>, RunError> {
         let study = self.runner.study;
         let seeds: Vec<u64> = seed_idx.iter().map(|&s| study.base_seed + s as u64).collect();
@@ -335,8 +344,8 @@ impl PointCtx<'_, '_> {
         let Some(recs) = runs.into_iter().collect::<Option<Vec<_>>>() else {
             return Err(RunError::Interrupted { saved: 0 });
         };
-        if let Some(f) = file {
-            write_atomic(f, &shard::encode(&recs)).map_err(io_err(f))?;
+        if let Some((f, id)) = file {
+            write_atomic(f, &shard::encode(id, &recs)).map_err(io_err(f))?;
         }
         self.counts.0.fetch_add(recs.len(), Ordering::Relaxed);
         Ok(recs)

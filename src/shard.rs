@@ -7,6 +7,7 @@
 //!
 //! Layout: `OUT/shards/<I>-of-<N>/{manifest.json, scenario.ron, p<point>-b<batch>.bin}`.
 
+use crate::fsio::Fnv64;
 use crate::metrics::{PointResults, RunRecord, METRICS};
 use crate::policy::Registry;
 use crate::study::{SeedPlan, Study};
@@ -23,17 +24,35 @@ const FORMAT_1_MAGIC: &[u8; 8] = b"COINFR01";
 /// The batch file format this build writes and reads. Bump it when the
 /// layout of a batch file or of a [`RunRecord`] changes (not for a change of the
 /// metric list, which files carry).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
+
+/// Where a batch belongs: written into the file, checked when it is read, so
+/// a batch copied from another shard, point or study is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchId {
+    /// Hash of the resolved scenario.
+    pub scenario_hash: String,
+    /// Shard index `I` and count `N`.
+    pub shard: (u32, u32),
+    /// Sweep point index.
+    pub point: u32,
+    /// Batch index within the point.
+    pub batch: u32,
+}
 
 /// A batch file: [postcard](https://docs.rs/postcard)-encoded, a header
-/// (magic, format, metric names) then the records. Decoding reads the fields
-/// one by one, so each mismatch gets its own message.
+/// (magic, format, metric names, identity, checksum of the records) then the
+/// records' bytes. Decoding reads the fields one by one, so each mismatch
+/// gets its own message.
 #[derive(Serialize)]
 struct BatchFile<'a> {
     magic: [u8; 8],
     format: u32,
     metrics: Vec<&'static str>,
-    records: &'a [RunRecord],
+    id: &'a BatchId,
+    checksum: u64,
+    #[serde(with = "serde_bytes")]
+    records: &'a [u8],
 }
 
 /// The names of the per-run metrics, in value order.
@@ -41,13 +60,22 @@ fn metric_names() -> Vec<&'static str> {
     METRICS.iter().map(|m| m.name).collect()
 }
 
-/// Encodes records of one batch.
-pub fn encode(records: &[RunRecord]) -> Vec<u8> {
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut h = Fnv64::new();
+    h.write_bytes(bytes);
+    h.finish()
+}
+
+/// Encodes the records of batch `id`.
+pub fn encode(id: &BatchId, records: &[RunRecord]) -> Vec<u8> {
+    let records = postcard::to_allocvec(records).expect("in-memory serialization");
     let file = BatchFile {
         magic: MAGIC,
         format: FORMAT,
         metrics: metric_names(),
-        records,
+        id,
+        checksum: checksum(&records),
+        records: &records,
     };
     postcard::to_allocvec(&file).expect("in-memory serialization")
 }
@@ -106,21 +134,34 @@ fn check_metrics(theirs: &[String]) -> io::Result<()> {
     )))
 }
 
-/// Decodes a batch file's records. Refuses, with a message saying why, a
-/// file that is not a coinfer batch, one of another format or metric list,
-/// and a truncated or corrupt one.
-pub fn decode(bytes: &[u8]) -> io::Result<Vec<RunRecord>> {
+/// Decodes the records of a batch file that must be batch `expected`.
+/// Refuses, with a message saying why, a file that is not a coinfer batch,
+/// one of another format or metric list, one that belongs elsewhere (another
+/// study, shard, point or batch), and a truncated or corrupt one (checksum).
+pub fn decode(bytes: &[u8], expected: &BatchId) -> io::Result<Vec<RunRecord>> {
     let rest = header(bytes)?;
     let (metrics, rest): (Vec<String>, _) = take(rest)?;
     check_metrics(&metrics)?;
-    let (records, rest): (Vec<RunRecord>, _) = take(rest)?;
+    let (id, rest): (BatchId, _) = take(rest)?;
+    if id != *expected {
+        return Err(invalid(format!(
+            "batch of another place: it holds {id:?}, expected {expected:?} (copied or renamed?)"
+        )));
+    }
+    let (sum, rest): (u64, _) = take(rest)?;
+    let (records, rest): (&[u8], _) = take(rest)?;
     if !rest.is_empty() {
         return Err(invalid(format!(
             "corrupt coinfer batch file: {} bytes after the last record",
             rest.len()
         )));
     }
-    Ok(records)
+    if checksum(records) != sum {
+        return Err(invalid(
+            "corrupt coinfer batch file: its checksum does not match".into(),
+        ));
+    }
+    postcard::from_bytes(records).map_err(|e| invalid(format!("corrupt coinfer batch file: {e}")))
 }
 
 /// What a shard folder holds.
@@ -249,13 +290,19 @@ pub fn merge(dirs: &[PathBuf], registry: &Registry) -> Result<(Study, Vec<PointR
     let mut out = Vec::new();
     for (index, point) in study.points.iter().enumerate() {
         let mut records = Vec::new();
-        for d in &dirs {
+        for (d, m) in dirs.iter().zip(&manifests) {
             for batch in 0.. {
                 let f = batch_file(d, index, batch);
                 if !f.exists() {
                     break;
                 }
-                records.extend(decode(&read(&f)?).map_err(|source| MergeError::Io { path: f, source })?);
+                let id = BatchId {
+                    scenario_hash: m.scenario_hash.clone(),
+                    shard: (m.shard, m.of),
+                    point: index as u32,
+                    batch,
+                };
+                records.extend(decode(&read(&f)?, &id).map_err(|source| MergeError::Io { path: f, source })?);
             }
         }
         records.sort_by_key(|r| (r.seed_index, r.policy));

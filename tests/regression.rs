@@ -474,3 +474,92 @@ fn issue_10_transmissions_beyond_the_horizon_stop_there() {
     let s = run_quiet("(horizon_s: 2.0, seeds: 2, agents: (mobility: Static(distance_m: 100000.0)))");
     assert_eq!(column(&s, "completed"), ["0"], "{s}");
 }
+
+/// Issue 10: with the manifest deleted, `run other.ron --resume` reused
+/// another scenario's batches and labelled them with the new hash.
+#[test]
+fn issue_10_resume_refuses_another_scenarios_batches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.ron"), "(horizon_s: 2.0, seeds: 3)").unwrap();
+    std::fs::write(d.join("b.ron"), "(horizon_s: 2.5, seeds: 3)").unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
+    std::fs::remove_file(d.join("o/shards/0-of-1/manifest.json")).unwrap();
+    let o = coinfer_in(&bin(), &["run", "--quiet", "--resume", "--out", "o", "b.ron"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("batch of another place"),
+        "{err}"
+    );
+}
+
+/// Issue 10: `merge` accepted a batch copied from another shard, an edited
+/// `shards/*/scenario.ron` and a flipped float.
+#[test]
+fn issue_10_merge_refuses_tampered_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.ron"), "(horizon_s: 2.0, seeds: 20, agents: (count: 2))").unwrap();
+    for i in 0..2 {
+        ok_in(
+            &bin(),
+            &[
+                "run",
+                "--quiet",
+                "--shard",
+                &format!("{i}/2"),
+                "--out",
+                "o",
+                "s.ron",
+            ],
+            d,
+        );
+    }
+    let fresh = d.join("fresh");
+    let copy = |name: &str| {
+        let to = d.join(name);
+        let _ = std::fs::remove_dir_all(&to);
+        Command::new("cp")
+            .arg("-r")
+            .arg(d.join("o"))
+            .arg(&to)
+            .status()
+            .unwrap();
+        to
+    };
+    ok_in(&bin(), &["merge", "o", "--out", fresh.to_str().unwrap()], d);
+    let refuse = |dir: &Path, what: &str| {
+        let o = coinfer_in(&bin(), &["merge", dir.to_str().unwrap()], d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(what),
+            "{}: {err}",
+            dir.display()
+        );
+        assert!(!dir.join("summary.csv").exists());
+    };
+    // A batch of shard 1 copied into shard 0 as a further batch.
+    let dup = copy("dup");
+    std::fs::copy(
+        dup.join("shards/1-of-2/p00000-b0000.bin"),
+        dup.join("shards/0-of-2/p00000-b0003.bin"),
+    )
+    .unwrap();
+    refuse(&dup, "batch of another place");
+    // An edited scenario copy relabels rows.
+    let edited = copy("edited");
+    let s = edited.join("shards/0-of-2/scenario.ron");
+    let text = std::fs::read_to_string(&s)
+        .unwrap()
+        .replace("horizon_s: 2.0", "horizon_s: 3.0");
+    std::fs::write(&s, text).unwrap();
+    refuse(&edited, "does not match its manifest");
+    // One flipped bit in a record.
+    let flipped = copy("flipped");
+    let b = flipped.join("shards/1-of-2/p00000-b0001.bin");
+    let mut bytes = std::fs::read(&b).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 0x04;
+    std::fs::write(&b, bytes).unwrap();
+    refuse(&flipped, "corrupt coinfer batch file");
+}

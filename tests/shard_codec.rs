@@ -1,11 +1,23 @@
 //! Shard batch files: the codec gives back exactly the records it was given,
 //! and refuses, each with its message, a file that is not a coinfer batch, a
-//! batch of another format or metric list, and a truncated or corrupt one.
+//! batch of another format, metric list or place (study, shard, point,
+//! batch), and a truncated or corrupt one.
 
 use crate::util::scenario;
+use coinfer::fsio::Fnv64;
 use coinfer::metrics::{latency_histogram, RunRecord, RunSummary, METRICS, N_METRICS};
 use coinfer::runner::Runner;
-use coinfer::shard::{decode, encode, FORMAT};
+use coinfer::shard::{decode, encode, BatchId, FORMAT};
+
+/// The identity the tests' batches are written and read with.
+fn id() -> BatchId {
+    BatchId {
+        scenario_hash: "0123456789abcdef".into(),
+        shard: (1, 3),
+        point: 4,
+        batch: 2,
+    }
+}
 
 /// Records with awkward values: NaN payloads, −0, infinities, subnormals,
 /// extreme integers, empty and saturated histograms.
@@ -68,7 +80,7 @@ fn assert_same(a: &[RunRecord], b: &[RunRecord]) {
 }
 
 fn refusal(bytes: &[u8]) -> String {
-    match decode(bytes) {
+    match decode(bytes, &id()) {
         Ok(r) => panic!("decoded {} records from a bad file", r.len()),
         Err(e) => {
             assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
@@ -80,8 +92,8 @@ fn refusal(bytes: &[u8]) -> String {
 #[test]
 fn records_round_trip_exactly() {
     let recs = records();
-    assert_same(&decode(&encode(&recs)).unwrap(), &recs);
-    assert!(decode(&encode(&[])).unwrap().is_empty());
+    assert_same(&decode(&encode(&id(), &recs), &id()).unwrap(), &recs);
+    assert!(decode(&encode(&id(), &[]), &id()).unwrap().is_empty());
 }
 
 #[test]
@@ -94,9 +106,15 @@ fn batch_files_of_a_run_decode_and_encode_to_the_same_bytes() {
     let study = Runner::new(&sc).threads(1).out_dir(dir.path()).run().unwrap();
     let batch = dir.path().join("shards/0-of-1/p00000-b0000.bin");
     let bytes = std::fs::read(batch).unwrap();
-    let recs = decode(&bytes).unwrap();
+    let here = BatchId {
+        scenario_hash: sc.hash(),
+        shard: (0, 1),
+        point: 0,
+        batch: 0,
+    };
+    let recs = decode(&bytes, &here).unwrap();
     assert_eq!(recs.len(), 6);
-    assert_eq!(encode(&recs), bytes);
+    assert_eq!(encode(&here, &recs), bytes);
     for r in &recs {
         let run = &study.points[0].policies[r.policy as usize].runs[r.seed_index as usize];
         assert_eq!(r.summary.values.map(f64::to_bits), run.values.map(f64::to_bits));
@@ -122,7 +140,7 @@ fn a_batch_of_another_format_is_refused() {
         "{msg}"
     );
     // A later format: the version follows the 8-byte magic (one byte while < 128).
-    let mut newer = encode(&records());
+    let mut newer = encode(&id(), &records());
     assert_eq!(newer[8], FORMAT as u8);
     newer[8] = FORMAT as u8 + 1;
     let msg = refusal(&newer);
@@ -139,15 +157,15 @@ fn a_batch_of_another_format_is_refused() {
 fn a_batch_of_another_metric_list_is_refused() {
     // Header: 8-byte magic and a one-byte version, then the metric names.
     let ours: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
-    let header = &encode(&[])[..9];
+    let header = &encode(&id(), &[])[..9];
+    let no_records = postcard::to_allocvec(&Vec::<RunRecord>::new()).unwrap();
+    let mut sum = Fnv64::new();
+    sum.write_bytes(&no_records);
     let with = |names: &[&str]| {
-        [
-            header,
-            &postcard::to_allocvec(&(names, [0u8; 0].as_slice())).unwrap(),
-        ]
-        .concat()
+        let rest = (names, id(), sum.finish(), serde_bytes::Bytes::new(&no_records));
+        [header, &postcard::to_allocvec(&rest).unwrap()].concat()
     };
-    assert!(decode(&with(&ours)).unwrap().is_empty());
+    assert!(decode(&with(&ours), &id()).unwrap().is_empty());
     let fewer = refusal(&with(&ours[..ours.len() - 1]));
     assert!(fewer.contains("different metric list"), "{fewer}");
     assert!(
@@ -171,7 +189,7 @@ fn a_batch_of_another_metric_list_is_refused() {
 
 #[test]
 fn a_truncated_or_corrupt_batch_is_refused() {
-    let bytes = encode(&records());
+    let bytes = encode(&id(), &records());
     for cut in 0..bytes.len() {
         let msg = refusal(&bytes[..cut]);
         assert!(
@@ -184,4 +202,35 @@ fn a_truncated_or_corrupt_batch_is_refused() {
         refusal(&longer),
         "corrupt coinfer batch file: 1 bytes after the last record"
     );
+}
+
+/// Issue 10: merge accepted a batch copied from another shard or study, and
+/// a flipped float.
+#[test]
+fn a_batch_of_another_place_or_with_a_flipped_bit_is_refused() {
+    let bytes = encode(&id(), &records());
+    for other in [
+        BatchId {
+            shard: (0, 3),
+            ..id()
+        },
+        BatchId { point: 5, ..id() },
+        BatchId { batch: 0, ..id() },
+        BatchId {
+            scenario_hash: "fedcba9876543210".into(),
+            ..id()
+        },
+    ] {
+        let msg = decode(&bytes, &other).unwrap_err().to_string();
+        assert!(msg.contains("batch of another place"), "{msg}");
+    }
+    // Flip one bit in every byte of the last record's values in turn.
+    for at in bytes.len() - 400..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x10;
+        assert!(
+            decode(&flipped, &id()).is_err(),
+            "a flip at byte {at} went unnoticed"
+        );
+    }
 }
