@@ -563,3 +563,69 @@ fn issue_10_merge_refuses_tampered_shards() {
     std::fs::write(&b, bytes).unwrap();
     refuse(&flipped, "corrupt coinfer batch file");
 }
+
+/// Writes a safetensors file of F32 tensors `(name, values)`.
+fn write_f32_tensors(path: &Path, tensors: &[(&str, Vec<f32>)]) {
+    use safetensors::tensor::{Dtype, TensorView};
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, w)| w.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
+    let views: Vec<(&str, TensorView)> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((n, w), b)| (*n, TensorView::new(Dtype::F32, vec![w.len()], b).unwrap()))
+        .collect();
+    std::fs::write(path, safetensors::serialize(views, &None).unwrap()).unwrap();
+}
+
+/// Issue 10: `profile` on NaN, inf, empty or all-zero tensors wrote
+/// λ = NaN / inf / 0 (KS 0.0000, a "perfect fit"), which `check` then rejected.
+#[test]
+fn issue_10_profile_of_degenerate_tensors_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let good: Vec<f32> = (1..=100).map(|i| i as f32 * 1e-3).collect();
+    for (bad, values, expected) in [
+        (
+            "nan",
+            vec![0.1, f32::NAN, 0.2],
+            "tensor \"b.nan\" holds NaN or infinite weights",
+        ),
+        (
+            "inf",
+            vec![0.1, f32::INFINITY],
+            "tensor \"b.inf\" holds NaN or infinite weights",
+        ),
+        ("zero", vec![0.0; 50], "block \"b.zero\" is zero"),
+    ] {
+        let name = format!("b.{bad}");
+        write_f32_tensors(
+            &d.join("m.safetensors"),
+            &[("a.w", good.clone()), (&name, values)],
+        );
+        let o = coinfer_in(&bin(), &["profile", "m.safetensors", "--group-by", "2"], d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(expected), "{bad}: {err}");
+        assert!(o.stdout.is_empty(), "{bad}: nothing may be written");
+    }
+    // An empty tensor is skipped and listed; a constant one profiles.
+    write_f32_tensors(
+        &d.join("m.safetensors"),
+        &[
+            ("a.w", good.clone()),
+            ("b.empty", vec![]),
+            ("c.const", vec![0.25; 40]),
+        ],
+    );
+    let o = ok_in(
+        &bin(),
+        &["profile", "m.safetensors", "--group-by", "1", "--out", "p.ron"],
+        d,
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("skipped b.empty (F32, empty)"));
+    let text = std::fs::read_to_string(d.join("p.ron")).unwrap();
+    assert!(text.contains("name: \"c\", params: 40, lambda: 4.0"), "{text}");
+    std::fs::write(d.join("s.ron"), "(model: (profile: \"p.ron\", split: 1))").unwrap();
+    ok_in(&bin(), &["check", "s.ron"], d);
+}

@@ -53,7 +53,7 @@ pub(super) fn run(args: Args) -> Result<()> {
         );
     }
     for t in &profile.skipped {
-        eprintln!("skipped {} ({}): not a float tensor", t.name, t.dtype);
+        eprintln!("skipped {} ({})", t.name, t.dtype);
     }
     match args.out {
         Some(out) => {

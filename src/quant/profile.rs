@@ -97,6 +97,24 @@ pub enum ProfileError {
         /// Group depth used to form blocks.
         group_depth: usize,
     },
+    /// A tensor holds NaN or infinite weights.
+    #[error("{}: tensor {tensor:?} holds NaN or infinite weights: no distortion or law can be fitted; fix or drop the tensor", path.display())]
+    NonFinite {
+        /// File concerned.
+        path: PathBuf,
+        /// The tensor.
+        tensor: String,
+    },
+    /// Every weight of a block is zero, so `λ = 1/mean|w|` is undefined.
+    #[error("{}: every one of the {params} weights of block {block:?} is zero, so no exponential law fits (lambda = 1/mean|w| would be infinite); group it with other tensors (--group-by) or drop it", path.display())]
+    AllZero {
+        /// File concerned.
+        path: PathBuf,
+        /// The block.
+        block: String,
+        /// Its weights.
+        params: usize,
+    },
 }
 
 /// Block name of a tensor: its first `group_depth` dot-separated components
@@ -127,14 +145,16 @@ pub fn profile_safetensors(path: &Path, group_depth: usize) -> Result<Profile, P
     let blocks = group(&tensors, group_depth)
         .into_iter()
         .map(|(name, members)| {
-            let views: Vec<&TensorView> = members.iter().map(|&i| &tensors[i].1).collect();
-            let n: usize = views.iter().map(|v| count(v)).sum();
+            let n: usize = members.iter().map(|&i| count(&tensors[i].1)).sum();
             let step = n.div_ceil(KS_MAX_SAMPLES).max(1);
             let mut sum = 0.0f64;
             let mut sub = Vec::with_capacity(n.div_ceil(step));
             let mut idx = 0usize;
-            for v in views {
+            for &i in &members {
+                let (tensor, v) = (&tensors[i].0, &tensors[i].1);
+                let mut finite = true;
                 visit(v, |x| {
+                    finite &= x.is_finite();
                     let m = f64::from(x.abs());
                     sum += m;
                     if idx.is_multiple_of(step) {
@@ -142,16 +162,29 @@ pub fn profile_safetensors(path: &Path, group_depth: usize) -> Result<Profile, P
                     }
                     idx += 1;
                 });
+                if !finite {
+                    return Err(ProfileError::NonFinite {
+                        path: path.to_owned(),
+                        tensor: tensor.clone(),
+                    });
+                }
+            }
+            if sum == 0.0 {
+                return Err(ProfileError::AllZero {
+                    path: path.to_owned(),
+                    block: name,
+                    params: n,
+                });
             }
             let lambda = n as f64 / sum;
-            BlockProfile {
+            Ok(BlockProfile {
                 name,
                 params: n as u64,
                 lambda,
                 ks: ks_sorted(&mut sub, lambda),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Profile {
         group_depth,
         blocks,
@@ -290,13 +323,15 @@ fn float_tensors<'a>(
         .into_iter()
         .filter(|(name, v)| {
             let float = matches!(v.dtype(), Dtype::F32 | Dtype::F16 | Dtype::BF16);
-            if !float {
+            let empty = count(v) == 0;
+            if !float || empty {
+                let why = if float { "empty" } else { "not a float tensor" };
                 skipped.push(SkippedTensor {
                     name: name.clone(),
-                    dtype: format!("{:?}", v.dtype()),
+                    dtype: format!("{:?}, {why}", v.dtype()),
                 });
             }
-            float
+            float && !empty
         })
         .collect();
     (tensors, skipped)
