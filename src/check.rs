@@ -61,15 +61,22 @@ pub fn positive_list_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f
     Ok(Some(v))
 }
 
-/// A count ≥ 1 (any unsigned integer type).
-pub fn count<'de, D: Deserializer<'de>, T: Deserialize<'de> + From<u8> + PartialEq>(
-    d: D,
-) -> Result<T, D::Error> {
-    let v = T::deserialize(d)?;
-    if v == T::from(0) {
-        return Err(D::Error::custom("invalid value 0: expected a count >= 1"));
+/// A count ≥ 1 that fits in a `u32`. Read as a number first, so `2.5` is
+/// refused as "not a whole number" at the field (not as a syntax error).
+pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.fract() != 0.0 || !v.is_finite() {
+        return Err(D::Error::custom(format!(
+            "invalid value {v}: expected a whole number >= 1"
+        )));
     }
-    Ok(v)
+    if !(1.0..=u32::MAX as f64).contains(&v) {
+        return Err(D::Error::custom(format!(
+            "invalid value {v}: expected a count >= 1 and <= {}",
+            u32::MAX
+        )));
+    }
+    Ok(v as u32)
 }
 
 /// Most weights per block that distortion may be measured on.

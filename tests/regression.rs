@@ -623,9 +623,91 @@ fn issue_10_profile_of_degenerate_tensors_is_a_clear_error() {
         &["profile", "m.safetensors", "--group-by", "1", "--out", "p.ron"],
         d,
     );
-    assert!(String::from_utf8_lossy(&o.stderr).contains("skipped b.empty (F32, empty)"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("skipped b.empty (F32): empty"));
     let text = std::fs::read_to_string(d.join("p.ron")).unwrap();
     assert!(text.contains("name: \"c\", params: 40, lambda: 4.0"), "{text}");
     std::fs::write(d.join("s.ron"), "(model: (profile: \"p.ron\", split: 1))").unwrap();
     ok_in(&bin(), &["check", "s.ron"], d);
+}
+
+/// Issue 10: unclear errors for an unclosed string, a fractional count, a
+/// NaN sweep value, invalid UTF-8, deep nesting and a negative `--snr-db`.
+#[test]
+fn issue_10_bad_input_gets_a_clear_error() {
+    for (text, parts) in [
+        (
+            "(\n  name: \"abc,\n  seeds: 3,\n)",
+            &["t.ron:2:", "unclosed string: it opens here"][..],
+        ),
+        (
+            "(agents: (count: 2.5))",
+            &["field `agents.count`", "expected a whole number"],
+        ),
+        (
+            "(sweep: [(param: \"channel.tx_power_dbm\", values: [1.0, NaN])])",
+            &["field `sweep[0].values[1]`", "expected finite numbers"],
+        ),
+    ] {
+        let err = compile_err(text);
+        for p in parts {
+            assert!(err.contains(p), "{text}: {err} lacks {p}");
+        }
+    }
+    let deep = format!(
+        "(sweep: [(param: \"horizon_s\", values: {}{})])",
+        "[".repeat(400),
+        "]".repeat(400)
+    );
+    let err = compile_err(&deep);
+    assert!(
+        err.contains("nested too deeply") && !err.contains("serde_stacker") && err.len() < 300,
+        "{err}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bin.ron"), b"(seeds: 3)\xff\xfe").unwrap();
+    let o = coinfer_in(&bin(), &["check", "bin.ron"], tmp.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not UTF-8 text (invalid byte at offset 10)"),
+        "{err}"
+    );
+    let paper = root().join("scenarios/paper.ron");
+    let o = ok_in(
+        &bin(),
+        &["solve", "--snr-db", "-3", paper.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("SNR -3.0 dB"));
+    let o = coinfer_in(
+        &bin(),
+        &["solve", "--snr-db", "NaN", paper.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("finite"));
+}
+
+/// Issue 10: after a run failed half-way over an old folder, the folder
+/// mixed new and old files and `coinfer plot` drew the mix.
+#[test]
+fn issue_10_a_half_written_result_folder_is_not_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
+    std::fs::write(d.join("b.ron"), "(horizon_s: 2.0, seeds: 2)").unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
+    // The second run's figures cannot be written: `plots` is now a file.
+    std::fs::remove_dir_all(d.join("o/plots")).unwrap();
+    std::fs::write(d.join("o/plots"), "in the way").unwrap();
+    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
+    assert!(!o.status.success());
+    std::fs::remove_file(d.join("o/plots")).unwrap();
+    let o = coinfer_in(&bin(), &["plot", "o"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("were being written when a run stopped"),
+        "{err}"
+    );
+    // Running again completes the folder, and it draws.
+    ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
+    ok_in(&bin(), &["plot", "o"], d);
 }

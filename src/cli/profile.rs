@@ -53,7 +53,7 @@ pub(super) fn run(args: Args) -> Result<()> {
         );
     }
     for t in &profile.skipped {
-        eprintln!("skipped {} ({})", t.name, t.dtype);
+        eprintln!("skipped {} ({}): {}", t.name, t.dtype, t.reason);
     }
     match args.out {
         Some(out) => {

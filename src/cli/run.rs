@@ -245,6 +245,11 @@ pub struct PlotArgs {
 
 pub(super) fn plot(args: PlotArgs) -> Result<()> {
     let formats: Vec<Format> = args.format.iter().map(|f| f.format()).collect();
+    anyhow::ensure!(
+        !args.dir.join(crate::report::WRITING_MARK).exists(),
+        "the results in {} were being written when a run stopped, so they may mix two runs: run the study again (--resume reuses its finished runs)",
+        args.dir.display()
+    );
     let files = if args.dir.join("summary.csv").exists() {
         let metrics = args
             .metrics

@@ -45,6 +45,8 @@ pub struct SkippedTensor {
     pub name: String,
     /// Its dtype, e.g. `"I64"`.
     pub dtype: String,
+    /// Why it was skipped (not a float tensor, or empty).
+    pub reason: String,
 }
 
 /// Per-block Laplace profile of a safetensors file.
@@ -250,7 +252,13 @@ impl Profile {
             "// block: params, lambda (MLE 1/mean|w|), KS distance of |w| vs Exp(lambda)"
         );
         for t in &self.skipped {
-            let _ = writeln!(s, "// skipped: {} ({})", t.name.escape_debug(), t.dtype);
+            let _ = writeln!(
+                s,
+                "// skipped: {} ({}, {})",
+                t.name.escape_debug(),
+                t.dtype,
+                t.reason
+            );
         }
         let _ = writeln!(s, "(");
         let _ = writeln!(s, "    source: {src:?},");
@@ -325,10 +333,10 @@ fn float_tensors<'a>(
             let float = matches!(v.dtype(), Dtype::F32 | Dtype::F16 | Dtype::BF16);
             let empty = count(v) == 0;
             if !float || empty {
-                let why = if float { "empty" } else { "not a float tensor" };
                 skipped.push(SkippedTensor {
                     name: name.clone(),
-                    dtype: format!("{:?}, {why}", v.dtype()),
+                    dtype: format!("{:?}", v.dtype()),
+                    reason: if float { "empty" } else { "not a float tensor" }.into(),
                 });
             }
             float && !empty

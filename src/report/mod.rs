@@ -362,6 +362,15 @@ pub fn write_results(
     points: &[PointResults],
     wall_time_s: f64,
 ) -> Result<(), ReportError> {
+    // Marks the folder as being written until every file is in: a run that
+    // fails half-way (disk full) leaves the mark, and `coinfer plot` refuses
+    // to draw the mix of old and new files.
+    let mark = out.join(WRITING_MARK);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    write_atomic(&mark, study.hash().as_bytes()).map_err(io(&mark))?;
     let rows = aggregate(points);
     let paired_rows = paired(points, study.reference);
     let prov = Provenance {
@@ -383,5 +392,8 @@ pub fn write_results(
     }
     let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();
     figures::draw_results(out, &[Format::Svg, Format::Png], &metrics)?;
-    Ok(())
+    std::fs::remove_file(&mark).map_err(io(&mark))
 }
+
+/// The file that marks a result folder as being written (see [`write_results`]).
+pub const WRITING_MARK: &str = ".coinfer-writing";

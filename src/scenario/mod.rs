@@ -215,13 +215,25 @@ pub fn parse_ron<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Resul
     let mut de = ron::Deserializer::from_str_with_options(text, ron_options())
         .map_err(|e| invalid(e, String::new()))?;
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." { String::new() } else { field };
+        let field = readable_path(&e.path().to_string());
         let spanned = de.span_error(e.into_inner());
         invalid(spanned, field)
     })?;
     de.end().map_err(|e| invalid(de.span_error(e), String::new()))?;
     Ok(value)
+}
+
+/// A field path as shown in errors: without serde's `?` for an unknown key,
+/// and cut short when a value is nested very deeply.
+fn readable_path(path: &str) -> String {
+    let path = path
+        .trim_start_matches('.')
+        .trim_end_matches('?')
+        .trim_end_matches('.');
+    match path.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path.to_string(),
+    }
 }
 
 /// The message of a RON error, with a suggestion for a misspelt name and no
@@ -238,6 +250,7 @@ fn explain(code: &ron::Error) -> String {
             }
         }
         E::ExceededRecursionLimit => "nested too deeply: expected a scenario of at most 128 levels".into(),
+        E::ExpectedStringEnd => "unclosed string: it opens here and has no closing `\"`".into(),
         _ => code.to_string(),
     }
 }

@@ -62,6 +62,17 @@ fn to_json(v: &ron::Value) -> Json {
     }
 }
 
+/// Whether every number in `v` is finite.
+fn finite(v: &ron::Value) -> bool {
+    match v {
+        ron::Value::Number(ron::Number::Float(f)) => f.get().is_finite(),
+        ron::Value::Seq(s) => s.iter().all(finite),
+        ron::Value::Map(m) => m.iter().all(|(k, v)| finite(k) && finite(v)),
+        ron::Value::Option(Some(v)) => finite(v),
+        _ => true,
+    }
+}
+
 /// How a value is written in result files: numbers as numbers, strings bare.
 pub fn value_text(v: &ron::Value) -> String {
     match to_json(v) {
@@ -259,6 +270,12 @@ pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
             return Err((
                 format!("sweep[{i}].values"),
                 "empty list: expected at least one value".into(),
+            ));
+        }
+        if let Some(k) = a.values.iter().position(|v| !finite(v)) {
+            return Err((
+                format!("sweep[{i}].values[{k}]"),
+                "NaN or infinity is not a value: expected finite numbers".to_string(),
             ));
         }
         let top = a.param.split('.').next().unwrap_or_default();
