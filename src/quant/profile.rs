@@ -254,7 +254,7 @@ impl Profile {
         for t in &self.skipped {
             let _ = writeln!(
                 s,
-                "// skipped: {} ({}, {})",
+                "// skipped: {} ({}): {}",
                 t.name.escape_debug(),
                 t.dtype,
                 t.reason
