@@ -94,6 +94,20 @@ struct Engine<'w, 'a, 'p, 'r> {
     fingerprint: Fnv64,
     /// Smoothed server queueing wait, observable by policies.
     recent_wait_s: f64,
+    /// Agent and server energy of the requests that ended (completed or
+    /// dropped): with the in-flight ones, the ledger's totals.
+    settled: (Joules, Joules),
+}
+
+/// A request ends (completed or dropped): its energy joins the `settled`
+/// (agent, server) sums.
+fn settle(settled: &mut (Joules, Joules), r: &Request) {
+    debug_assert!(
+        r.compute_energy.0 >= 0.0 && r.tx_energy.0 >= 0.0 && r.server_energy.0 >= 0.0,
+        "negative energy in {r:?}"
+    );
+    settled.0 += r.agent_energy();
+    settled.1 += r.server_energy;
 }
 
 /// Runs one simulation to its horizon and returns its counts and ledgers.
@@ -105,6 +119,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
         events: EventQueue::default(),
         now: SimTime::ZERO,
         recent_wait_s: 0.0,
+        settled: (Joules(0.0), Joules(0.0)),
         out: Outcome::default(),
         fingerprint: Fnv64::new(),
     };
@@ -119,6 +134,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
             Some(_) => {}
         }
         let (t, ev) = eng.events.pop().expect("peeked");
+        debug_assert!(t >= eng.now, "time went back from {:?} to {t:?}", eng.now);
         eng.now = t;
         eng.out.events += 1;
         match ev {
@@ -130,6 +146,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
     });
     eng.out.in_flight = eng.world.in_flight().count() as u64;
     eng.out.fingerprint = eng.fingerprint.finish();
+    eng.check_ledger();
     eng.out
 }
 
@@ -151,6 +168,37 @@ impl World<'_> {
 }
 
 impl Engine<'_, '_, '_, '_> {
+    /// Debug builds: every request created ended exactly once (completed,
+    /// dropped or still in flight), and the energy ledger's totals are the
+    /// sums of the requests' own energies.
+    fn check_ledger(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let o = &self.out;
+        assert_eq!(
+            o.generated,
+            o.completed + o.dropped + o.in_flight,
+            "requests not conserved: {o:?}"
+        );
+        let (mut agent, mut server) = self.settled;
+        for r in self.world.in_flight() {
+            agent += r.agent_energy();
+            server += r.server_energy;
+        }
+        let close = |a: Joules, b: Joules| (a.0 - b.0).abs() <= 1e-9 * a.0.abs().max(b.0.abs()).max(1e-300);
+        assert!(
+            close(agent, o.agent_energy),
+            "agent ledger {agent:?} != {:?}",
+            o.agent_energy
+        );
+        assert!(
+            close(server, o.server_energy),
+            "server ledger {server:?} != {:?}",
+            o.server_energy
+        );
+    }
+
     fn schedule_arrival(&mut self, i: u32) {
         let t = self.world.agents[i as usize].arrivals.next_arrival();
         if t < self.world.horizon {
@@ -210,6 +258,7 @@ impl Engine<'_, '_, '_, '_> {
                 while agent.compute_queue.len() > max as usize {
                     let dropped = agent.compute_queue.pop_front().expect("non-empty");
                     self.out.dropped += 1;
+                    settle(&mut self.settled, &dropped);
                     self.recorder.on_drop(&dropped);
                 }
             }
@@ -300,6 +349,7 @@ impl Engine<'_, '_, '_, '_> {
         let mut req = self.world.workers[w as usize].take().expect("worker was busy");
         req.done = self.now;
         self.out.completed += 1;
+        settle(&mut self.settled, &req);
         self.recorder.on_complete(&req);
         if let Some(next) = self.world.server_queue.pop() {
             self.start_service(w, next);
