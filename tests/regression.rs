@@ -711,3 +711,20 @@ fn issue_10_a_half_written_result_folder_is_not_drawn() {
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
     ok_in(&bin(), &["plot", "o"], d);
 }
+
+/// Issue 11: the unpaired CI used a Welch standard error with `n_a + n_b − 2`
+/// degrees of freedom. Hand computation for a = 1, 2, 3, 4 and b = 2, 4, 6:
+/// s_a²/n_a = 1.6667/4 = 0.41667, s_b²/n_b = 4/3 = 1.33333, se² = 1.75,
+/// df = 1.75² / (0.41667²/3 + 1.33333²/2) = 3.0625 / 0.94676 = 3.2347, and
+/// t(0.975; 3.2347) = 3.0557 (bisection on the Student-t density integrated
+/// numerically, independent of statrs), so the half-width is
+/// 3.0557 × √1.75 = 4.0423.
+#[test]
+fn issue_11_unpaired_ci_uses_welch_degrees_of_freedom() {
+    use coinfer::metrics::stats::unpaired_ci95;
+    let ci = unpaired_ci95(&[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 6.0]);
+    assert!((ci - 4.0423).abs() < 1e-3, "{ci}");
+    // With pooled n_a + n_b − 2 = 5 degrees of freedom it would be 2.571 × 1.3229 = 3.401.
+    assert_eq!(unpaired_ci95(&[1.0, 1.0], &[2.0, 2.0, 2.0]), 0.0);
+    assert!(unpaired_ci95(&[1.0], &[2.0, 3.0]).is_nan());
+}

@@ -27,8 +27,11 @@ pub fn mean_ci95(xs: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-/// 95 % CI half-width of `mean(a) − mean(b)` for independent samples
-/// (`n_a + n_b − 2` degrees of freedom); NaN with fewer than 2 values each.
+/// 95 % CI half-width of `mean(a) − mean(b)` for independent samples with
+/// unequal variances (Welch): standard error `√(s_a²/n_a + s_b²/n_b)`,
+/// Welch–Satterthwaite degrees of freedom
+/// `(s_a²/n_a + s_b²/n_b)² / ((s_a²/n_a)²/(n_a−1) + (s_b²/n_b)²/(n_b−1))`.
+/// NaN with fewer than 2 values each; 0 when both samples are constant.
 pub fn unpaired_ci95(a: &[f64], b: &[f64]) -> f64 {
     let a: Vec<f64> = a.iter().copied().filter(|x| !x.is_nan()).collect();
     let b: Vec<f64> = b.iter().copied().filter(|x| !x.is_nan()).collect();
@@ -37,5 +40,10 @@ pub fn unpaired_ci95(a: &[f64], b: &[f64]) -> f64 {
     }
     let ((_, va), (_, vb)) = (mean_var(&a), mean_var(&b));
     let (na, nb) = (a.len() as f64, b.len() as f64);
-    t975(na + nb - 2.0) * (va / na + vb / nb).sqrt()
+    let (qa, qb) = (va / na, vb / nb);
+    if qa + qb == 0.0 {
+        return 0.0;
+    }
+    let dof = (qa + qb).powi(2) / (qa * qa / (na - 1.0) + qb * qb / (nb - 1.0));
+    t975(dof) * (qa + qb).sqrt()
 }
