@@ -728,3 +728,11 @@ fn issue_11_unpaired_ci_uses_welch_degrees_of_freedom() {
     assert_eq!(unpaired_ci95(&[1.0, 1.0], &[2.0, 2.0, 2.0]), 0.0);
     assert!(unpaired_ci95(&[1.0], &[2.0, 3.0]).is_nan());
 }
+
+/// Issue 10: `Periodic(period_s: 1e15, jitter_s: 0.05)` panicked with
+/// "fading block 2 already forgotten" (the arrival time wrapped around).
+#[test]
+fn issue_10_huge_period_runs_without_requests() {
+    let s = run_quiet("(horizon_s: 2.0, seeds: 2, agents: (arrivals: Periodic(period_s: 1e15, jitter_s: 0.05)))");
+    assert_eq!(column(&s, "requests"), ["0"], "{s}");
+}
