@@ -733,6 +733,108 @@ fn issue_11_unpaired_ci_uses_welch_degrees_of_freedom() {
 /// "fading block 2 already forgotten" (the arrival time wrapped around).
 #[test]
 fn issue_10_huge_period_runs_without_requests() {
-    let s = run_quiet("(horizon_s: 2.0, seeds: 2, agents: (arrivals: Periodic(period_s: 1e15, jitter_s: 0.05)))");
+    let s =
+        run_quiet("(horizon_s: 2.0, seeds: 2, agents: (arrivals: Periodic(period_s: 1e15, jitter_s: 0.05)))");
     assert_eq!(column(&s, "requests"), ["0"], "{s}");
+}
+
+/// Decisions of `paper_joint`, `paper_joint_repaired` and `exhaustive` at every
+/// point of a shipped scenario, at SNRs from −5 to 40 dB.
+fn decisions_across_channels(
+    file: &str,
+    mut check: impl FnMut(&coinfer::model::System, f64, [coinfer::policy::Decision; 3]),
+) {
+    use coinfer::policy::{DecisionContext, ServerView};
+    use coinfer::rng::{stream, Purpose, StreamId};
+    let raw = crate::util::raw(&root().join("scenarios").join(file));
+    let channel = raw.channel.clone();
+    let study = crate::util::compile(raw);
+    let find = |name: &str| study.policies.iter().find(|p| p.label == name).unwrap();
+    let policies = ["paper_joint", "paper_joint_repaired", "exhaustive"].map(find);
+    for point in &study.points {
+        let system = &point.system;
+        for snr_db in (-5..=40).step_by(3) {
+            let rate = channel.rate(10f64.powf(snr_db as f64 / 10.0));
+            let ctx = DecisionContext {
+                now: coinfer::units::SimTime::ZERO,
+                agent: 0,
+                system,
+                rate,
+                server: ServerView {
+                    workers: system.workers,
+                    ..ServerView::default()
+                },
+            };
+            let d = policies.map(|p| {
+                p.factory
+                    .build(stream(1, StreamId::new(Purpose::Policy, 0)))
+                    .decide(&ctx)
+            });
+            check(system, rate.0, d);
+        }
+    }
+}
+
+/// Issue 11: `paper_joint` called a budget-breaking decision feasible
+/// (3.12 J against the 3 J budget on `paper.ron`). Its `feasible` now
+/// describes the executed decision: recomputed here from the formulas
+/// (SPEC 4.2–4.3), independently of the solver.
+#[test]
+fn issue_11_paper_joint_feasible_describes_the_executed_decision() {
+    let mut broke = 0;
+    for file in ["paper.ron", "budgets.ron"] {
+        decisions_across_channels(file, |s, rate_bps, [pj, _, _]| {
+            let n_a: f64 = s.laim.blocks[..s.laim.split].iter().map(|b| b.params).sum();
+            let n_s: f64 = s.laim.blocks[s.laim.split..].iter().map(|b| b.params).sum();
+            let (a, v) = (&s.agent_cpu, &s.server_cpu);
+            let c_a = a.cycles_per_weight_bit * n_a * f64::from(pj.bits_agent.get());
+            let c_s = v.cycles_per_weight_bit * n_s * f64::from(pj.bits_server.get());
+            let t_tx = s.laim.payload_bits / rate_bps;
+            let (f_a, f_s) = (pj.freq_agent.0, pj.freq_server.0);
+            let time = c_a / f_a + t_tx + c_s / f_s;
+            let energy = a.kappa * c_a * f_a * f_a + a.static_power.0 * c_a / f_a + s.tx_power.0 * t_tx;
+            let ok =
+                time <= s.deadline.as_secs() * (1.0 + 1e-9) && energy <= s.energy_budget.0 * (1.0 + 1e-9);
+            assert_eq!(
+                pj.feasible, ok,
+                "{file}: {pj:?}: time {time} s, energy {energy} J"
+            );
+            broke += pj.rounding_broke_budget as u32;
+        });
+    }
+    assert!(
+        broke > 0,
+        "the scenarios should include decisions that rounding breaks"
+    );
+}
+
+/// Issue 11: `paper_joint_repaired` is feasible wherever `exhaustive` is, and
+/// never worse than `paper_joint` where that is feasible.
+#[test]
+fn issue_11_paper_joint_repaired_is_feasible_where_exhaustive_is() {
+    let (mut repaired_better, mut cases) = (0, 0);
+    for file in ["paper.ron", "budgets.ron"] {
+        decisions_across_channels(file, |s, _, [pj, rep, ex]| {
+            let d_u = |d: &coinfer::policy::Decision| s.upper.pair(d.bits_agent, d.bits_server);
+            cases += 1;
+            assert_eq!(
+                rep.feasible, ex.feasible,
+                "{file}: repaired {rep:?} vs exhaustive {ex:?}"
+            );
+            if rep.feasible {
+                assert!(d_u(&rep) >= d_u(&ex) * (1.0 - 1e-12), "beats the optimum?");
+            }
+            if pj.feasible {
+                assert!(
+                    d_u(&rep) <= d_u(&pj),
+                    "{file}: repaired {rep:?} worse than {pj:?}"
+                );
+            }
+            repaired_better += (rep.feasible && !pj.feasible) as u32;
+        });
+    }
+    assert!(
+        repaired_better > 0,
+        "no case where the repair mattered ({cases} cases)"
+    );
 }

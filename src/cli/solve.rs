@@ -115,7 +115,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     for r in &rows {
         let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
         let ok = match (r["feasible"].as_bool(), r["rounding_broke_budget"].as_bool()) {
-            (Some(true), Some(true)) => "rounding broke budget",
+            (_, Some(true)) => "rounding broke budget",
             (Some(true), _) => "yes",
             _ => "infeasible",
         };

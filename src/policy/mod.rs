@@ -14,7 +14,9 @@ mod problem;
 pub mod solver;
 
 pub use fixed::Fixed;
-pub use optimizers::{mgc_wait, Exhaustive, MaxFreqBits, MinEnergy, PaperJoint, QueueAware, RandomFeasible};
+pub use optimizers::{
+    mgc_wait, Exhaustive, MaxFreqBits, MinEnergy, PaperJoint, PaperJointRepaired, QueueAware, RandomFeasible,
+};
 pub use problem::{predict, problem, Objective, Options};
 
 pub use crate::model::Decision;
@@ -183,6 +185,7 @@ impl Default for Registry {
             optimizers::min_energy,
         );
         r.register("paper_joint", OPT, optimizers::paper_joint);
+        r.register("paper_joint_repaired", OPT, optimizers::paper_joint_repaired);
         r.register("exhaustive", OPT, optimizers::exhaustive);
         r.register("queue_aware", OPT, optimizers::queue_aware);
         r.register("random", OPT, optimizers::random);

@@ -8,6 +8,7 @@
 //! | `max_freq_bits` | maximum frequencies, best bits meeting both budgets |
 //! | `min_energy` | given bits, the lowest-energy frequencies meeting the deadline |
 //! | `paper_joint` | continuous relaxation, bits rounded to nearest, frequencies up |
+//! | `paper_joint_repaired` | `paper_joint`, then the best feasible decision in the nearest integer neighbourhood |
 //! | `exhaustive` | exact integer optimum |
 //! | `queue_aware` | exact optimum with the predicted M/G/c server wait of each server bit-width |
 //! | `random` | uniform over feasible decisions, from the policy's own stream |
@@ -81,6 +82,16 @@ optimizer!(
     /// The paper's joint design: the continuous relaxation solved exactly,
     /// bits rounded to nearest and frequencies up to the next state.
     PaperJoint, "paper_joint", paper_joint, |s, ctx, p| solver::paper_joint(&p).decision
+);
+
+optimizer!(
+    /// `paper_joint`, repaired: after rounding, the best feasible decision in
+    /// the smallest integer neighbourhood (bits, with their lowest-energy
+    /// frequency states) of the rounded one that holds any (beyond the paper).
+    PaperJointRepaired, "paper_joint_repaired", paper_joint_repaired, |s, ctx, p| {
+        let rounded = solver::paper_joint(&p).decision;
+        or_best_effort(solver::repair(&p, &rounded), &p)
+    }
 );
 
 optimizer!(

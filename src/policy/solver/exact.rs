@@ -165,6 +165,34 @@ pub fn max_freq_bits(p: &Problem) -> Option<Decision> {
     Some(at_max(a, s))
 }
 
+/// The repair of a rounded decision (`paper_joint_repaired`): among the bit
+/// pairs within Chebyshev distance `r` of `around`'s bits, for the smallest
+/// `r` that holds a feasible pair, the best one (objective, then fewest bits),
+/// at its [`min_energy`] frequencies. A feasible `around` is found at `r = 0`,
+/// so the repair is never worse; it widens until it is [`exhaustive`] over all
+/// bit pairs, so it is feasible wherever that is. `None` when nothing is.
+pub fn repair(p: &Problem, around: &Decision) -> Option<Decision> {
+    let dist = |b: Bits, c: Bits| b.get().abs_diff(c.get());
+    let feasible = |a: Bits, s: Bits| {
+        p.meets_gap(a, s) && min_agent_energy(p, a, s).is_some_and(|e| within(e, p.energy_budget_j))
+    };
+    for r in 0..=Bits::MAX.get() - Bits::MIN.get() {
+        let mut best: Option<(f64, u8, Bits, Bits)> = None;
+        for s in Bits::range(p.bits_min, p.bits_max).filter(|&s| dist(s, around.bits_server) <= r) {
+            for a in Bits::range(p.bits_min, p.bits_max).filter(|&a| dist(a, around.bits_agent) <= r) {
+                let key = (p.objective(a, s), a.get() + s.get(), a, s);
+                if best.is_none_or(|b| key < b) && feasible(a, s) {
+                    best = Some(key);
+                }
+            }
+        }
+        if let Some((_, _, a, s)) = best {
+            return min_energy(p, a, s);
+        }
+    }
+    None
+}
+
 /// Lowest bits and highest clocks: the fallback when nothing is feasible,
 /// marked infeasible.
 pub fn best_effort(p: &Problem) -> Decision {

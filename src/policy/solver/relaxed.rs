@@ -179,6 +179,7 @@ pub fn paper_joint(p: &Problem) -> PaperJointResult {
     PaperJointResult {
         relaxed,
         decision: Decision {
+            feasible: evaluation.feasible(),
             rounding_broke_budget: !(evaluation.meets_deadline && evaluation.meets_budget),
             ..decision
         },
