@@ -503,4 +503,8 @@ impl Recorder for Traced<'_> {
     fn on_drop(&mut self, r: &Request) {
         self.metrics.on_drop(r);
     }
+
+    fn on_skip(&mut self, r: &Request) {
+        self.metrics.on_skip(r);
+    }
 }

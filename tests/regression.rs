@@ -838,3 +838,33 @@ fn issue_11_paper_joint_repaired_is_feasible_where_exhaustive_is() {
         "no case where the repair mattered ({cases} cases)"
     );
 }
+
+/// Issue 11: an optimising policy that found nothing feasible fell back to
+/// 2/2 bits silently. `on_infeasible` chooses the fallback; `Skip` does not
+/// process the frame and counts it in `skip_rate`.
+#[test]
+fn issue_11_on_infeasible_chooses_the_fallback() {
+    // A 10 ms deadline no decision meets; a 0.3 J budget that 2 bits meet
+    // only at 0.8 GHz (κ·c·N·b·f² = 2e-27 × 0.05 × 1.107e9 × 2 × f²: 0.14 J
+    // at 0.8 GHz, 0.32 J at 1.2 GHz, 0.89 J at 2 GHz).
+    let s = run_quiet(
+        r#"(horizon_s: 3.0, seeds: 2, agents: (deadline_s: 0.01, energy_budget_j: 0.3),
+            policies: [(name: "exhaustive"), (name: "exhaustive", on_infeasible: FastestFeasibleLatency),
+                       (name: "exhaustive", on_infeasible: Skip)])"#,
+    );
+    let col = |name: &str| column(&s, name);
+    assert_eq!(
+        col("policy"),
+        [
+            "exhaustive",
+            "exhaustive[fastestfeasiblelatency]",
+            "exhaustive[skip]"
+        ]
+    );
+    assert_eq!(col("infeasible_rate")[..2], ["1", "1"]);
+    assert_eq!(col("bits_agent_mean")[..2], ["2", "2"]);
+    assert_eq!(col("freq_agent_mean_ghz")[..2], ["2", "0.8"]);
+    assert_eq!(col("budget_violation_rate")[..2], ["1", "0"]);
+    assert_eq!(col("skip_rate"), ["0", "0", "1"]);
+    assert_eq!(col("completed")[2], "0");
+}

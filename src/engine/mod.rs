@@ -56,6 +56,8 @@ pub struct Outcome {
     pub completed: u64,
     /// Frames dropped by frame skipping.
     pub dropped: u64,
+    /// Frames the policy decided not to process.
+    pub skipped: u64,
     /// Requests still in the system at the horizon.
     pub in_flight: u64,
     /// Total agent energy spent (compute, switches, transmit).
@@ -75,6 +77,8 @@ pub trait Recorder {
     fn on_complete(&mut self, _req: &Request) {}
     /// A waiting frame was dropped (frame skipping).
     fn on_drop(&mut self, _req: &Request) {}
+    /// The policy decided not to process a frame (`on_infeasible: Skip`).
+    fn on_skip(&mut self, _req: &Request) {}
 }
 
 /// The recorder that records nothing (benchmarks).
@@ -169,18 +173,15 @@ impl World<'_> {
 
 impl Engine<'_, '_, '_, '_> {
     /// Debug builds: every request created ended exactly once (completed,
-    /// dropped or still in flight), and the energy ledger's totals are the
+    /// dropped, skipped or still in flight), and the energy ledger's totals are the
     /// sums of the requests' own energies.
     fn check_ledger(&self) {
         if !cfg!(debug_assertions) {
             return;
         }
         let o = &self.out;
-        assert_eq!(
-            o.generated,
-            o.completed + o.dropped + o.in_flight,
-            "requests not conserved: {o:?}"
-        );
+        let ended = o.completed + o.dropped + o.skipped;
+        assert_eq!(o.generated, ended + o.in_flight, "requests not conserved: {o:?}");
         let (mut agent, mut server) = self.settled;
         for r in self.world.in_flight() {
             agent += r.agent_energy();
@@ -250,7 +251,10 @@ impl Engine<'_, '_, '_, '_> {
         agent.created += 1;
         self.out.generated += 1;
         self.out.counted += req.counted as u64;
-        if agent.computing.is_none() {
+        if req.decision.skip {
+            self.out.skipped += 1;
+            self.recorder.on_skip(&req);
+        } else if agent.computing.is_none() {
             self.start_compute(i, req);
         } else {
             agent.compute_queue.push_back(req);

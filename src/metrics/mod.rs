@@ -30,6 +30,7 @@ pub struct RunMetrics<'a> {
     measured: &'a DistortionTable,
     n: u64,
     dropped: u64,
+    skipped: u64,
     /// Sums of the per-request metrics (entries of run-level ones stay 0).
     sums: [f64; N_METRICS],
     latency: Histogram<u64>,
@@ -44,6 +45,7 @@ impl<'a> RunMetrics<'a> {
             measured,
             n: 0,
             dropped: 0,
+            skipped: 0,
             sums: [0.0; N_METRICS],
             latency: latency_histogram(),
         }
@@ -61,6 +63,7 @@ impl<'a> RunMetrics<'a> {
             outcome,
             completed: self.n,
             dropped: self.dropped,
+            skipped: self.skipped,
             workers,
             window_s,
         };
@@ -106,6 +109,12 @@ impl Recorder for RunMetrics<'_> {
     fn on_drop(&mut self, r: &Request) {
         if r.counted {
             self.dropped += 1;
+        }
+    }
+
+    fn on_skip(&mut self, r: &Request) {
+        if r.counted {
+            self.skipped += 1;
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct RunTotals<'a> {
     pub completed: u64,
     /// Counted frames dropped.
     pub dropped: u64,
+    /// Counted frames the policy did not process.
+    pub skipped: u64,
     /// Server workers.
     pub workers: u32,
     /// Length of the measured window (horizon − warm-up), s.
@@ -318,6 +320,17 @@ pub const SCHEMA: &[Metric] = &[
         kind: MetricKind::PerRun(|t| match t.completed + t.dropped {
             0 => 0.0,
             total => t.dropped as f64 / total as f64,
+        }),
+    },
+    Metric {
+        name: "skip_rate",
+        unit: "",
+        label: "Skipped frame rate",
+        short_label: None,
+        // Frames the policy did not process (`on_infeasible: Skip`) over counted frames.
+        kind: MetricKind::PerRun(|t| match t.outcome.counted {
+            0 => 0.0,
+            total => t.skipped as f64 / total as f64,
         }),
     },
 ];

@@ -20,6 +20,9 @@ pub struct Decision {
     /// True when rounding a relaxed solution broke the deadline or budget
     /// that the relaxed solution met (`paper_joint`).
     pub rounding_broke_budget: bool,
+    /// True when the frame is not processed at all (`on_infeasible: Skip`):
+    /// it leaves the system at its arrival, counted in `skip_rate`.
+    pub skip: bool,
 }
 
 impl Decision {
@@ -32,6 +35,7 @@ impl Decision {
             freq_server,
             feasible: true,
             rounding_broke_budget: false,
+            skip: false,
         }
     }
 }

@@ -35,14 +35,12 @@ impl PolicyFactory for Fixed {
 impl Policy for Fixed {
     /// Feasible when the static model predicts the deadline and budget met.
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
-        let mut d = Decision {
-            bits_agent: self.bits_agent,
-            bits_server: self.bits_server,
-            freq_agent: ctx.system.agent_cpu.max_freq(),
-            freq_server: ctx.system.server_cpu.max_freq(),
-            feasible: true,
-            rounding_broke_budget: false,
-        };
+        let mut d = Decision::new(
+            self.bits_agent,
+            self.bits_server,
+            ctx.system.agent_cpu.max_freq(),
+            ctx.system.server_cpu.max_freq(),
+        );
         d.feasible = predict(ctx, &d).feasible();
         d
     }

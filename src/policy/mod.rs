@@ -17,7 +17,7 @@ pub use fixed::Fixed;
 pub use optimizers::{
     mgc_wait, Exhaustive, MaxFreqBits, MinEnergy, PaperJoint, PaperJointRepaired, QueueAware, RandomFeasible,
 };
-pub use problem::{predict, problem, Objective, Options};
+pub use problem::{predict, problem, Objective, OnInfeasible, Options};
 
 pub use crate::model::Decision;
 use crate::model::System;
@@ -101,6 +101,10 @@ pub struct PolicySpec {
     /// Smallest bit-width an optimising policy may choose (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits_min: Option<Bits>,
+    /// What an optimising policy does when nothing is feasible (default
+    /// `LowestBits`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_infeasible: Option<OnInfeasible>,
     /// Largest bit-width an optimising policy may choose (default 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits_max: Option<Bits>,
@@ -128,6 +132,9 @@ impl PolicySpec {
         if self.bits_max.is_some() {
             v.push("bits_max");
         }
+        if self.on_infeasible.is_some() {
+            v.push("on_infeasible");
+        }
         v
     }
 
@@ -139,6 +146,7 @@ impl PolicySpec {
             gap_max: self.gap_max,
             bits_min: self.bits_min.unwrap_or(d.bits_min),
             bits_max: self.bits_max.unwrap_or(d.bits_max),
+            on_infeasible: self.on_infeasible.unwrap_or(d.on_infeasible),
         };
         if o.bits_min > o.bits_max {
             return Err((
@@ -176,7 +184,7 @@ impl Default for Registry {
     /// The built-in policies.
     fn default() -> Self {
         let mut r = Registry { entries: Vec::new() };
-        const OPT: &[&str] = &["objective", "gap_max", "bits_min", "bits_max"];
+        const OPT: &[&str] = &["objective", "gap_max", "bits_min", "bits_max", "on_infeasible"];
         r.register("fixed", &["bits_agent", "bits_server"], fixed::construct);
         r.register("max_freq_bits", OPT, optimizers::max_freq_bits);
         r.register(

@@ -13,15 +13,25 @@
 //! | `queue_aware` | exact optimum with the predicted M/G/c server wait of each server bit-width |
 //! | `random` | uniform over feasible decisions, from the policy's own stream |
 
-use super::problem::{problem, Options};
+use super::problem::{problem, OnInfeasible, Options};
 use super::solver::{self, best_effort};
 use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
 use crate::units::Bits;
 use rand_chacha::ChaCha8Rng;
 
-/// A solver's feasible decision, or the best effort marked infeasible.
-fn or_best_effort(decision: Option<Decision>, p: &solver::Problem) -> Decision {
-    decision.unwrap_or_else(|| best_effort(p))
+/// A solver's feasible decision, or the policy's fallback (`on_infeasible`),
+/// marked infeasible.
+fn or_fallback(decision: Option<Decision>, p: &solver::Problem, on: OnInfeasible) -> Decision {
+    decision.unwrap_or_else(|| match on {
+        OnInfeasible::LowestBits => best_effort(p),
+        OnInfeasible::FastestFeasibleLatency => {
+            solver::fastest_within_budget(p).unwrap_or_else(|| best_effort(p))
+        }
+        OnInfeasible::Skip => Decision {
+            skip: true,
+            ..best_effort(p)
+        },
+    })
 }
 
 /// Label suffix for non-default options, e.g. `exhaustive[lower,gap<=0.01]`.
@@ -35,6 +45,9 @@ fn label(name: &str, o: &Options) -> String {
     }
     if (o.bits_min, o.bits_max) != (Bits::MIN, Bits::MAX) {
         parts.push(format!("bits{}-{}", o.bits_min, o.bits_max));
+    }
+    if o.on_infeasible != OnInfeasible::default() {
+        parts.push(format!("{:?}", o.on_infeasible).to_lowercase());
     }
     if parts.is_empty() {
         name.to_string()
@@ -75,13 +88,19 @@ macro_rules! optimizer {
 
 optimizer!(
     /// Maximum frequencies; the best bits that meet both budgets there.
-    MaxFreqBits, "max_freq_bits", max_freq_bits, |s, ctx, p| or_best_effort(solver::max_freq_bits(&p), &p)
+    MaxFreqBits, "max_freq_bits", max_freq_bits, |s, ctx, p| or_fallback(solver::max_freq_bits(&p), &p, s.options.on_infeasible)
 );
 
 optimizer!(
     /// The paper's joint design: the continuous relaxation solved exactly,
     /// bits rounded to nearest and frequencies up to the next state.
-    PaperJoint, "paper_joint", paper_joint, |s, ctx, p| solver::paper_joint(&p).decision
+    PaperJoint, "paper_joint", paper_joint, |s, ctx, p| {
+        let r = solver::paper_joint(&p);
+        match r.relaxed {
+            Some(_) => r.decision,
+            None => or_fallback(None, &p, s.options.on_infeasible),
+        }
+    }
 );
 
 optimizer!(
@@ -90,13 +109,13 @@ optimizer!(
     /// frequency states) of the rounded one that holds any (beyond the paper).
     PaperJointRepaired, "paper_joint_repaired", paper_joint_repaired, |s, ctx, p| {
         let rounded = solver::paper_joint(&p).decision;
-        or_best_effort(solver::repair(&p, &rounded), &p)
+        or_fallback(solver::repair(&p, &rounded), &p, s.options.on_infeasible)
     }
 );
 
 optimizer!(
     /// The exact integer optimum over all bit and frequency states.
-    Exhaustive, "exhaustive", exhaustive, |s, ctx, p| or_best_effort(solver::exhaustive(&p), &p)
+    Exhaustive, "exhaustive", exhaustive, |s, ctx, p| or_fallback(solver::exhaustive(&p), &p, s.options.on_infeasible)
 );
 
 optimizer!(
@@ -129,7 +148,7 @@ optimizer!(
                 }
             }
         }
-        or_best_effort(best.map(|b| b.2), &p)
+        or_fallback(best.map(|b| b.2), &p, s.options.on_infeasible)
     }
 );
 
@@ -225,6 +244,10 @@ struct RandomRun {
 impl Policy for RandomRun {
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
         let p = problem(ctx, &self.options, 0.0);
-        or_best_effort(solver::random_feasible(&p, &mut self.rng), &p)
+        or_fallback(
+            solver::random_feasible(&p, &mut self.rng),
+            &p,
+            self.options.on_infeasible,
+        )
     }
 }

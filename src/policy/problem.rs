@@ -26,6 +26,22 @@ pub enum Objective {
     Lower,
 }
 
+/// What an optimising policy does when no decision meets the deadline, the
+/// budget and the gap cap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnInfeasible {
+    /// The lowest bits at the highest frequencies (default): the fastest
+    /// decision, whatever it costs.
+    #[default]
+    LowestBits,
+    /// The fastest decision that keeps the energy budget (the lowest bits,
+    /// the highest agent frequency within the budget); the lowest bits at the
+    /// highest frequencies when even that breaks the budget.
+    FastestFeasibleLatency,
+    /// Do not process the frame: it is counted in `skip_rate`.
+    Skip,
+}
+
 /// Options shared by the optimising policies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Options {
@@ -37,6 +53,8 @@ pub struct Options {
     pub bits_min: Bits,
     /// Largest bit-width allowed.
     pub bits_max: Bits,
+    /// The fallback when nothing is feasible.
+    pub on_infeasible: OnInfeasible,
 }
 
 impl Default for Options {
@@ -46,6 +64,7 @@ impl Default for Options {
             gap_max: None,
             bits_min: Bits::MIN,
             bits_max: Bits::MAX,
+            on_infeasible: OnInfeasible::LowestBits,
         }
     }
 }

@@ -193,6 +193,45 @@ pub fn repair(p: &Problem, around: &Decision) -> Option<Decision> {
     None
 }
 
+/// The fastest decision that keeps the energy budget, deadline given up: the
+/// lowest bits on both sides (least time and energy at any clock), the server
+/// at its highest clock, the agent at the highest clock within the budget
+/// (energy `κCf² + PC/f` is convex in `f`, so its sublevel set is an
+/// interval). `None` when even the most frugal clock breaks the budget.
+/// Marked infeasible unless it happens to meet everything.
+pub fn fastest_within_budget(p: &Problem) -> Option<Decision> {
+    let b = p.bits_min;
+    let cycles = p.agent.cycles(b);
+    let ok = |f: f64| within(p.agent.energy_j(cycles, f) + p.tx_energy_j, p.energy_budget_j);
+    let f = match &p.agent.cpu.freqs {
+        FreqSet::Discrete(states) => states.iter().rev().copied().find(|&f| ok(f))?,
+        &FreqSet::Continuous { min, max } => {
+            let frugal = p.agent.energy_minimiser().clamp(min, max);
+            if ok(max) {
+                max
+            } else if !ok(frugal) {
+                return None;
+            } else {
+                let (mut lo, mut hi) = (frugal, max);
+                for _ in 0..100 {
+                    let mid = 0.5 * (lo + hi);
+                    if ok(mid) {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
+            }
+        }
+    };
+    let d = Decision::new(b, b, Hertz(f), p.server.cpu.max_freq());
+    Some(Decision {
+        feasible: p.evaluate(&d).feasible(),
+        ..d
+    })
+}
+
 /// Lowest bits and highest clocks: the fallback when nothing is feasible,
 /// marked infeasible.
 pub fn best_effort(p: &Problem) -> Decision {

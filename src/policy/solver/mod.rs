@@ -15,7 +15,8 @@ mod model;
 mod relaxed;
 
 pub use exact::{
-    best_effort, exhaustive, feasible_choices, max_freq_bits, min_energy, random_feasible, repair,
+    best_effort, exhaustive, fastest_within_budget, feasible_choices, max_freq_bits, min_energy,
+    random_feasible, repair,
 };
 pub use model::{Evaluation, FreqSet, InvalidProblem, Problem, Side, FEASIBILITY_RTOL};
 pub use relaxed::{paper_joint, PaperJointResult, RelaxedOptimum};
