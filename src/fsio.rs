@@ -25,21 +25,22 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// An advisory lock on a folder (its `.coinfer.lock` file), held until dropped:
-/// two coinfer processes never write into one output folder at once.
+/// An advisory lock on one part of a folder (its `.coinfer-<part>.lock`
+/// file), held until dropped: two coinfer processes never write the same
+/// part of an output folder at once.
 #[derive(Debug)]
 pub struct DirLock {
     _file: std::fs::File,
 }
 
-/// Takes the lock of `dir` without waiting; `Ok(None)` when another process
-/// holds it.
-pub fn try_lock_dir(dir: &Path) -> io::Result<Option<DirLock>> {
+/// Takes the lock of `part` of `dir` without waiting; `Ok(None)` when
+/// another process holds it.
+pub fn try_lock_dir(dir: &Path, part: &str) -> io::Result<Option<DirLock>> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(".coinfer.lock"))?;
+        .open(dir.join(format!(".coinfer-{part}.lock")))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(DirLock { _file: file })),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -48,16 +49,17 @@ pub fn try_lock_dir(dir: &Path) -> io::Result<Option<DirLock>> {
 }
 
 /// Removes the temporary files that [`write_atomic`] leaves behind when a
-/// process is killed mid-write, in `dir` and its subfolders (call it while
-/// holding the folder's lock).
+/// process is killed mid-write, in `dir` only (call it while holding the
+/// lock of the part of the folder `dir` belongs to); a missing `dir` is fine.
 pub fn remove_stale_temps(dir: &Path) -> io::Result<()> {
-    for e in std::fs::read_dir(dir)?.flatten() {
-        let (path, name) = (e.path(), e.file_name());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
         let name = name.to_string_lossy();
-        if e.file_type()?.is_dir() {
-            remove_stale_temps(&path)?;
-        } else if name.starts_with(".coinfer-") && name.ends_with(".tmp") {
-            std::fs::remove_file(&path)?;
+        if name.starts_with(".coinfer-") && name.ends_with(".tmp") && e.file_type()?.is_file() {
+            std::fs::remove_file(e.path())?;
         }
     }
     Ok(())

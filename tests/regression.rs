@@ -385,7 +385,9 @@ fn issue_10_concurrent_runs_into_one_folder() {
     ok_in(&bin(), &["run", "--quiet", "--out", "reference", "s.ron"], d);
     // A lock held by another process: refused, nothing written.
     std::fs::create_dir_all(d.join("held")).unwrap();
-    let lock = coinfer::fsio::try_lock_dir(&d.join("held")).unwrap().unwrap();
+    let lock = coinfer::fsio::try_lock_dir(&d.join("held"), "results")
+        .unwrap()
+        .unwrap();
     let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "held", "s.ron"], d);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -416,6 +418,85 @@ fn issue_10_concurrent_runs_into_one_folder() {
         &d.join("both"),
         &["summary.csv", "paired.csv", "histograms.json"],
     );
+    // Shards of one study run side by side into one folder (the README's
+    // cluster recipe): each locks only its own shard.
+    let shards: Vec<_> = (0..3)
+        .map(|i| {
+            Command::new(bin())
+                .args([
+                    "run",
+                    "--quiet",
+                    "--shard",
+                    &format!("{i}/3"),
+                    "--out",
+                    "sharded",
+                    "s.ron",
+                ])
+                .current_dir(d)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for s in shards {
+        let o = s.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    ok_in(&bin(), &["merge", "sharded"], d);
+    same_files(
+        &d.join("reference"),
+        &d.join("sharded"),
+        &["summary.csv", "paired.csv", "histograms.json"],
+    );
+}
+
+/// Review of issue 10: a second study run into the folder of a first left the
+/// first's figures, traces and shards behind.
+#[test]
+fn issue_10_a_new_run_clears_the_old_studys_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let sweep = "(horizon_s: 1.0, seeds: 2, sweep: [(param: \"agents.deadline_s\", values: [0.3, 0.6])])";
+    std::fs::write(d.join("a.ron"), sweep).unwrap();
+    std::fs::write(d.join("b.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
+    for i in 0..2 {
+        ok_in(
+            &bin(),
+            &[
+                "run",
+                "--quiet",
+                "--shard",
+                &format!("{i}/2"),
+                "--out",
+                "o",
+                "a.ron",
+            ],
+            d,
+        );
+    }
+    ok_in(&bin(), &["merge", "o"], d);
+    ok_in(&bin(), &["run", "--quiet", "--trace", "--out", "o", "a.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
+    let names = |sub: &str| -> Vec<String> {
+        std::fs::read_dir(d.join("o").join(sub))
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        names("plots").iter().all(|n| !n.contains("deadline_s")),
+        "{:?}",
+        names("plots")
+    );
+    assert!(
+        names("trace").is_empty() && names("shards") == ["0-of-1"],
+        "{:?}",
+        names("shards")
+    );
+    ok_in(&bin(), &["merge", "o", "--out", "again"], d);
 }
 
 /// Issue 10: absurd sizes started and died (or ran for hours) instead of

@@ -85,24 +85,62 @@ pub(super) fn check(path: &Path, registry: &Registry) -> Result<()> {
     Ok(())
 }
 
-/// Creates the output folder and locks it for this process (another coinfer
-/// writing there is refused), then removes temporary files a killed run left.
-fn claim(out: &Path) -> Result<crate::fsio::DirLock> {
+/// The part of an output folder a process writes: the result files (an
+/// unsharded run, a merge) or one shard's batches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Part {
+    Results,
+    Shard(u32, u32),
+}
+
+/// Creates the output folder and locks this process's part of it (another
+/// coinfer process writing the same part is refused; shards of one study run
+/// side by side), then removes the temporary files a killed run left there.
+fn claim(out: &Path, part: Part) -> Result<crate::fsio::DirLock> {
     anyhow::ensure!(
         !out.exists() || out.is_dir(),
         "--out {} is a file: expected a folder for the results",
         out.display()
     );
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let lock = crate::fsio::try_lock_dir(out).with_context(|| format!("cannot lock {}", out.display()))?;
+    let (name, dirs) = match part {
+        Part::Results => {
+            let dirs = vec![out.to_path_buf(), out.join("plots"), shard::shard_dir(out, 0, 1)];
+            ("results".to_string(), dirs)
+        }
+        Part::Shard(i, n) => (format!("shard-{i}-of-{n}"), vec![shard::shard_dir(out, i, n)]),
+    };
+    let lock =
+        crate::fsio::try_lock_dir(out, &name).with_context(|| format!("cannot lock {}", out.display()))?;
     let Some(lock) = lock else {
         bail!(
             "{} is in use by another coinfer process: wait for it to finish, or choose another --out",
             out.display()
         );
     };
-    crate::fsio::remove_stale_temps(out).with_context(|| format!("cannot clean {}", out.display()))?;
+    for d in &dirs {
+        crate::fsio::remove_stale_temps(d).with_context(|| format!("cannot clean {}", d.display()))?;
+    }
     Ok(lock)
+}
+
+/// A fresh unsharded run owns the whole folder: removes what an earlier
+/// study left that this one would not overwrite (figures, traces, shards of
+/// other shard counts).
+fn clear_old_results(out: &Path) -> Result<()> {
+    let mut stale = vec![out.join("plots"), out.join("trace")];
+    if let Ok(shards) = std::fs::read_dir(out.join("shards")) {
+        stale.extend(
+            shards
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| !p.ends_with("0-of-1")),
+        );
+    }
+    for d in stale.iter().filter(|d| d.is_dir()) {
+        std::fs::remove_dir_all(d).with_context(|| format!("cannot clear {}", d.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes the result files of a finished study into `out`.
@@ -131,7 +169,15 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         bail!("ci_rel adds seeds until the results are precise, which needs every shard's runs: run without --shard");
     }
     let out = args.out.unwrap_or_else(|| study.default_out_dir());
-    let _lock = claim(&out)?;
+    let part = if sn == 1 {
+        Part::Results
+    } else {
+        Part::Shard(si, sn)
+    };
+    let _lock = claim(&out, part)?;
+    if sn == 1 && !args.resume {
+        clear_old_results(&out)?;
+    }
     // Ctrl-C: finish the runs under way, start no new ones, write no summary.
     // (Failing to install the handler only loses that courtesy.)
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
@@ -206,7 +252,7 @@ pub(super) fn merge(args: MergeArgs, registry: &Registry) -> Result<()> {
     let started = Instant::now();
     let (study, points) = shard::merge(&args.dirs, registry)?;
     let out = args.out.unwrap_or_else(|| args.dirs[0].clone());
-    let _lock = claim(&out)?;
+    let _lock = claim(&out, Part::Results)?;
     write_results(&out, &study, &points, started.elapsed().as_secs_f64())?;
     eprintln!("merged {} points into {}", points.len(), out.display());
     Ok(())
