@@ -80,7 +80,7 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
 }
 
 /// Most weights per block that distortion may be measured on.
-pub const MAX_SAMPLE_WEIGHTS: usize = 100_000_000;
+pub const MAX_SAMPLE_WEIGHTS: usize = 10_000_000;
 
 /// A count of sample weights in `1..=MAX_SAMPLE_WEIGHTS` (memory grows with it).
 pub fn sample_count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {

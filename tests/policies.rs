@@ -113,7 +113,7 @@ fn solve_prints_each_policy_and_json() {
         "exhaustive",
         "paper_joint",
         "rounding broke budget",
-        "SNR 26.3 dB",
+        "SNR 40.6 dB",
     ] {
         assert!(table.contains(p), "{table}");
     }

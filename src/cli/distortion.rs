@@ -32,17 +32,17 @@ pub struct Args {
     group_size: Option<usize>,
     /// Weights per block to measure on (default: the scenario's
     /// `quantizer.sample_weights`, else 100000).
-    #[arg(long)]
-    samples: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=crate::check::MAX_SAMPLE_WEIGHTS as u64))]
+    samples: Option<u64>,
     /// Seed of the synthetic weights and network.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Layers of the synthetic network for the output check.
-    #[arg(long, default_value_t = 4)]
-    net_depth: usize,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    net_depth: u64,
     /// Width of the synthetic network.
-    #[arg(long, default_value_t = 256)]
-    net_width: usize,
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    net_width: u64,
     /// Output folder (default: results/distortion-<input name>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -130,7 +130,7 @@ fn load_source(path: &Path, registry: &Registry) -> Result<Source> {
 
 pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let src = load_source(&args.input, registry)?;
-    let samples = args.samples.unwrap_or(src.samples);
+    let samples = args.samples.map_or(src.samples, |s| s as usize);
     anyhow::ensure!(args.group_size != Some(0), "--group-size must be at least 1");
     let kinds: Vec<QuantizerKind> = args.quantizers.iter().map(|q| q.kind(args.group_size)).collect();
     let mut blocks = Vec::new();
@@ -161,7 +161,13 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
 
     let mut calib = Vec::new();
     for kind in &kinds {
-        for (agg, c) in output_calibrations(*kind, args.net_depth, args.net_width, 50.0, args.seed) {
+        for (agg, c) in output_calibrations(
+            *kind,
+            args.net_depth as usize,
+            args.net_width as usize,
+            50.0,
+            args.seed,
+        ) {
             calib.push((kind.name(), agg, c));
         }
     }

@@ -25,11 +25,22 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// The sweep point to solve at (its index in `summary.csv` order).
+    #[arg(long, default_value_t = 0)]
+    point: usize,
 }
 
 pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let study = Study::load(&args.scenario, registry)?;
-    let (sc, system) = (study.scenario(), &study.points[0].system);
+    let n = study.points.len();
+    anyhow::ensure!(
+        args.point < n,
+        "--point {}: the study has {n} sweep points (0..{n})",
+        args.point
+    );
+    let point = &study.points[args.point];
+    let (sc, system) = (&point.config, &point.system);
+    let at: Vec<String> = point.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let snr = match (args.snr_db, args.distance_m) {
         (Some(db), _) => {
             anyhow::ensure!(db.is_finite(), "--snr-db must be a finite number of dB");
@@ -84,9 +95,11 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     if args.json {
         let doc = json!({
             "scenario": sc.name,
+            "point": args.point,
+            "params": point.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "snr_db": 10.0 * snr.log10(),
             "rate_bps": rate.0,
-            "deadline_s": system.deadline.as_secs(),
+            "deadline_s": point.deadline_s(),
             "energy_budget_j": system.energy_budget.0,
             "policies": rows,
         });
@@ -98,13 +111,23 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
+    if n > 1 {
+        writeln!(
+            out,
+            "sweep point {} of {n} ({}); choose another with --point",
+            args.point,
+            at.join(", ")
+        )?;
+    }
+    let deadline = point
+        .deadline_s()
+        .map_or("none".to_string(), |d| format!("{d} s"));
     writeln!(
         out,
-        "{}: SNR {:.1} dB, rate {:.2} Mbit/s, deadline {} s, agent budget {} J",
+        "{}: SNR {:.1} dB, rate {:.2} Mbit/s, deadline {deadline}, agent budget {} J",
         sc.name,
         10.0 * snr.log10(),
         rate.0 / 1e6,
-        system.deadline.as_secs(),
         system.energy_budget.0
     )?;
     writeln!(

@@ -44,6 +44,10 @@ pub struct CpuConfig {
     pub switch_energy_j: Option<f64>,
 }
 
+/// Highest frequency a compute unit may list, GHz (a larger number is
+/// almost surely hertz written as gigahertz).
+pub const MAX_GHZ: f64 = 1e6;
+
 /// Most DVFS states a compute unit may list.
 pub const MAX_STATES: usize = 4096;
 
@@ -97,6 +101,22 @@ impl CpuConfig {
     /// The runtime compute unit of a resolved config; `Err` carries the
     /// field and the reason.
     pub fn build(&self) -> Result<Cpu, (&'static str, String)> {
+        let too_fast = |ghz: &f64| *ghz > MAX_GHZ;
+        if self.freqs_ghz.iter().flatten().any(too_fast) {
+            return Err((
+                "freqs_ghz",
+                format!("a state above {MAX_GHZ} GHz: expected GHz, not Hz"),
+            ));
+        }
+        if self
+            .freq_range_ghz
+            .is_some_and(|(lo, hi)| too_fast(&lo) || too_fast(&hi))
+        {
+            return Err((
+                "freq_range_ghz",
+                format!("a bound above {MAX_GHZ} GHz: expected GHz, not Hz"),
+            ));
+        }
         let freqs = match (&self.freqs_ghz, self.freq_range_ghz) {
             (Some(_), Some(_)) => {
                 return Err((

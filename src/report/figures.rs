@@ -342,10 +342,16 @@ fn latency_cdfs(path: &Path, names: &[String]) -> Result<Vec<Figure>, FigureErro
         for p in pt["policies"].as_array().into_iter().flatten() {
             let label = p["policy"].as_str().unwrap_or_default().to_string();
             let hex = p["hdr_v2"].as_str().unwrap_or_default();
-            let bytes: Vec<u8> = (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
-                .collect::<Result<_, _>>()
-                .map_err(|e| input(e.to_string()))?;
+            let bytes: Vec<u8> = hex
+                .as_bytes()
+                .chunks(2)
+                .map(|pair| {
+                    std::str::from_utf8(pair)
+                        .ok()
+                        .and_then(|s| u8::from_str_radix(s, 16).ok())
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(|| input(format!("the histogram of `{label}` is not hex text")))?;
             let hist: Histogram<u64> = de
                 .deserialize(&mut bytes.as_slice())
                 .map_err(|e| input(format!("bad histogram: {e:?}")))?;

@@ -151,6 +151,30 @@ fn set(root: &mut Json, path: &str, value: Json) -> Result<(), ()> {
     Err(())
 }
 
+/// Refuses two axes of which one sets the other or a part of it (e.g.
+/// `agents.arrivals` and `agents.arrivals.Periodic.period_s`): whichever is
+/// applied last would silently undo the other.
+fn check_overlaps(axes: &[SweepAxis]) -> Result<(), (String, String)> {
+    let within = |a: &str, b: &str| a == b || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'));
+    for (i, a) in axes.iter().enumerate() {
+        if let Some((j, b)) = axes
+            .iter()
+            .enumerate()
+            .skip(i + 1)
+            .find(|(_, b)| within(&a.param, &b.param) || within(&b.param, &a.param))
+        {
+            return Err((
+                format!("sweep[{j}].param"),
+                format!(
+                    "axes `{}` (sweep[{i}]) and `{}` overlap: one sets the other or a part of it, so one would undo the other; sweep only one of them",
+                    a.param, b.param
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Most points one study may have.
 pub const MAX_POINTS: usize = 20_000;
 
@@ -299,6 +323,7 @@ pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
             ));
         }
     }
+    check_overlaps(&base.sweep)?;
     let count = point_count(&base.sweep);
     if count > MAX_POINTS as f64 {
         return Err((
@@ -317,7 +342,12 @@ pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
         let mut params = Vec::new();
         for (a, &k) in base.sweep.iter().zip(&combo) {
             let v = &a.values[k];
-            set(&mut doc, &a.param, to_json(v)).expect("valid path");
+            set(&mut doc, &a.param, to_json(v)).map_err(|()| {
+                (
+                    "sweep".to_string(),
+                    format!("`{}` is not a field at this point", a.param),
+                )
+            })?;
             params.push((a.param.clone(), value_text(v)));
         }
         let mut keep = true;

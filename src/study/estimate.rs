@@ -57,20 +57,49 @@ pub struct Estimate {
     pub driver: String,
 }
 
-/// Steps of one run at a point, and the field that drives them.
-fn point_steps(p: &StudyPoint) -> (f64, f64, &'static str) {
+/// Steps of one decision of an optimising policy: about one with the
+/// paper's 5 + 1 DVFS states, growing with the square of the states (the
+/// solvers pair every agent state with the server's).
+fn decision_steps(p: &StudyPoint) -> f64 {
+    let states = |f: &crate::model::cpu::FreqSet| match f {
+        crate::model::cpu::FreqSet::Discrete(v) => v.len() as f64,
+        crate::model::cpu::FreqSet::Continuous { .. } => 2.0,
+    };
+    let n = states(&p.system.agent_cpu.freqs) + states(&p.system.server_cpu.freqs);
+    (n / 6.0).powi(2).max(1.0)
+}
+
+/// Steps of one run of `optimising` (or fixed) policies at a point, and the
+/// field that drives them.
+fn point_steps(p: &StudyPoint, optimising: bool) -> (f64, f64, &'static str) {
     let c = &p.config;
     let requests = p.expected_requests();
     let blocks = match c.channel.fading {
         Fading::None => 0.0,
         _ => c.agents.count as f64 * c.horizon_s / c.channel.coherence_s,
     };
-    let driver = if blocks > 4.0 * requests {
+    let decisions = if optimising {
+        requests * decision_steps(p)
+    } else {
+        0.0
+    };
+    let driver = if decisions > blocks.max(4.0 * requests) {
+        "the DVFS states (agents.cpu / server.cpu freqs_ghz): every decision searches their pairs"
+    } else if blocks > 4.0 * requests {
         "channel.coherence_s (a fading block is drawn every coherence time of every agent)"
     } else {
         "horizon_s × agents.count × the arrival rate (requests per run)"
     };
-    (requests, 4.0 * requests + blocks, driver)
+    (requests, 4.0 * requests + blocks + decisions, driver)
+}
+
+/// Steps of measuring one seed's distortion table on synthetic weights (per
+/// point and seed; none with real weights).
+fn table_steps(p: &StudyPoint) -> f64 {
+    match p.config.model.weights_file {
+        Some(_) => 0.0,
+        None => p.config.quantizer.sample_weights as f64 * p.system.laim.blocks.len() as f64 * 15.0 / 20.0,
+    }
 }
 
 /// Memory of one run at a point, bytes, and the field that drives it.
@@ -108,11 +137,12 @@ impl Study {
     pub fn estimate(&self, threads: usize) -> Estimate {
         let seeds = self.seeds.max_seeds() as f64;
         let per_point = self.policies.len() as f64 * seeds;
+        let optimising = self.policies.iter().any(|p| p.factory.needs_both_sides());
         let (mut steps, mut requests, mut run_bytes) = (0.0, 0.0, 0.0f64);
         let (mut worst, mut driver) = (0.0, String::new());
         for p in &self.points {
-            let (r, s, d) = point_steps(p);
-            steps += s * per_point;
+            let (r, s, d) = point_steps(p, optimising);
+            steps += s * per_point + table_steps(p) * seeds;
             requests += r;
             if s > worst {
                 (worst, driver) = (s, d.to_string());

@@ -273,6 +273,19 @@ fn reference(raw: &RawScenario, policies: &[LabelledPolicy]) -> Result<usize, Sc
 }
 
 fn seed_plan(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
+    let plan = seed_plan_of(raw)?;
+    if raw.base_seed.checked_add(plan.max_seeds() as u64).is_none() {
+        let msg = format!(
+            "invalid value {}: run i uses seed base_seed + i, which must stay below 2^64 for all {} seeds",
+            raw.base_seed,
+            plan.max_seeds()
+        );
+        return Err(raw.error_at("base_seed", msg));
+    }
+    Ok(plan)
+}
+
+fn seed_plan_of(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
     let seeds = raw.seeds;
     match (raw.ci_rel, raw.max_seeds) {
         (None, None) => Ok(SeedPlan::Fixed { seeds }),
