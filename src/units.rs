@@ -35,11 +35,6 @@ impl SimTime {
     pub fn from_secs_round(s: f64) -> SimTime {
         SimTime(SimDuration::from_secs_round(s).0)
     }
-
-    /// The span since `earlier`, or zero if `earlier` is later.
-    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
-        SimDuration(self.0.saturating_sub(earlier.0))
-    }
 }
 
 impl SimDuration {
@@ -137,11 +132,6 @@ impl Mul<SimDuration> for Watts {
 pub struct Hertz(pub f64);
 
 impl Hertz {
-    /// A frequency given in gigahertz.
-    pub fn from_ghz(ghz: f64) -> Hertz {
-        Hertz(ghz * 1e9)
-    }
-
     /// This frequency in gigahertz.
     pub fn ghz(self) -> f64 {
         self.0 / 1e9

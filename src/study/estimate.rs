@@ -86,7 +86,7 @@ fn point_steps(p: &StudyPoint, optimising: bool) -> (f64, f64, &'static str) {
     let driver = if decisions > blocks.max(4.0 * requests) {
         "the DVFS states (agents.cpu / server.cpu freqs_ghz): every decision searches their pairs"
     } else if blocks > 4.0 * requests {
-        "channel.coherence_s (a fading block is drawn every coherence time of every agent)"
+        "horizon_s over channel.coherence_s (a fading block is drawn every coherence time of every agent)"
     } else {
         "horizon_s × agents.count × the arrival rate (requests per run)"
     };
