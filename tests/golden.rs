@@ -1,19 +1,21 @@
 //! Golden fingerprints (issue 10): a short run of every file in `scenarios/`
-//! whose `summary.csv` is committed in `tests/golden/`. Any change of a number
+//! (it must run, give one row per point and policy, and write a resolved
+//! copy that compiles to the same study) whose `summary.csv` is committed in
+//! `tests/golden/`. Any change of a number
 //! fails here until the golden file is updated in the same commit, with the
 //! reason in the commit message: run the tests with `COINFER_BLESS=1` to
 //! rewrite the files, then review `git diff tests/golden`.
 
-use crate::util::{bin, raw, root};
+use crate::util::{bin, compile, raw, root};
 use std::process::Command;
 
 /// The short version of a scenario: at most 3 s of simulated time, 2 seeds.
-fn short_text(path: &std::path::Path) -> String {
+fn short(path: &std::path::Path) -> coinfer::scenario::RawScenario {
     let mut sc = raw(path);
     sc.horizon_s = sc.horizon_s.min(3.0);
     sc.warmup_s = sc.warmup_s.min(0.5);
     sc.seeds = 2;
-    sc.to_ron()
+    sc
 }
 
 #[test]
@@ -29,13 +31,14 @@ fn every_scenario_matches_its_golden_summary() {
     let mut stale = Vec::new();
     for path in paths {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let short = tmp.path().join(format!("{name}.ron"));
-        std::fs::write(&short, short_text(&path)).unwrap();
+        let sc = short(&path);
+        let file = tmp.path().join(format!("{name}.ron"));
+        std::fs::write(&file, sc.to_ron()).unwrap();
         let out = tmp.path().join(&name);
         let o = Command::new(bin())
             .args(["run", "--quiet", "--out"])
             .arg(&out)
-            .arg(&short)
+            .arg(&file)
             .output()
             .unwrap();
         assert!(
@@ -44,6 +47,15 @@ fn every_scenario_matches_its_golden_summary() {
             String::from_utf8_lossy(&o.stderr)
         );
         let got = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+        // One row per point and policy; the resolved copy compiles to the same study.
+        let study = compile(sc);
+        assert_eq!(
+            got.lines().count(),
+            1 + study.points.len() * study.policies.len(),
+            "{name}"
+        );
+        let copy = compile(raw(&out.join("scenario.ron")));
+        assert_eq!(copy.to_ron(), study.to_ron(), "{name}");
         let golden = root().join("tests/golden").join(format!("{name}.summary.csv"));
         if bless {
             std::fs::write(&golden, &got).unwrap();

@@ -20,6 +20,34 @@ fn ok_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
     o
 }
 
+/// Runs the shards `0/n` … `n-1/n` of `file` into `out`, one after another.
+fn run_shards(n: u32, out: &str, file: &str, dir: &Path) {
+    for i in 0..n {
+        ok_in(
+            &bin(),
+            &[
+                "run",
+                "--quiet",
+                "--shard",
+                &format!("{i}/{n}"),
+                "--out",
+                out,
+                file,
+            ],
+            dir,
+        );
+    }
+}
+
+/// Runs `exe` with `args` in `dir`, expects it to fail with `part` in its
+/// error output, and returns that output.
+fn fails_with(exe: &Path, args: &[&str], dir: &Path, part: &str) -> String {
+    let o = coinfer_in(exe, args, dir);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success() && err.contains(part), "{args:?}: {err}");
+    err
+}
+
 fn compile_err(text: &str) -> String {
     Study::from_str("t.ron".as_ref(), text, &Registry::default())
         .unwrap_err()
@@ -353,11 +381,11 @@ fn issue_10_out_naming_a_file_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("s.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
     std::fs::write(tmp.path().join("taken"), "x").unwrap();
-    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "taken", "s.ron"], tmp.path());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("taken is a file: expected a folder"),
-        "{err}"
+    fails_with(
+        &bin(),
+        &["run", "--quiet", "--out", "taken", "s.ron"],
+        tmp.path(),
+        "taken is a file: expected a folder",
     );
 }
 
@@ -388,11 +416,11 @@ fn issue_10_concurrent_runs_into_one_folder() {
     let lock = coinfer::fsio::try_lock_dir(&d.join("held"), "results")
         .unwrap()
         .unwrap();
-    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "held", "s.ron"], d);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("in use by another coinfer process"),
-        "{err}"
+    fails_with(
+        &bin(),
+        &["run", "--quiet", "--out", "held", "s.ron"],
+        d,
+        "in use by another coinfer process",
     );
     assert!(!d.join("held/summary.csv").exists() && !d.join("held/shards").exists());
     drop(lock);
@@ -459,21 +487,7 @@ fn issue_10_a_new_run_clears_the_old_studys_files() {
     let sweep = "(horizon_s: 1.0, seeds: 2, sweep: [(param: \"agents.deadline_s\", values: [0.3, 0.6])])";
     std::fs::write(d.join("a.ron"), sweep).unwrap();
     std::fs::write(d.join("b.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
-    for i in 0..2 {
-        ok_in(
-            &bin(),
-            &[
-                "run",
-                "--quiet",
-                "--shard",
-                &format!("{i}/2"),
-                "--out",
-                "o",
-                "a.ron",
-            ],
-            d,
-        );
-    }
+    run_shards(2, "o", "a.ron", d);
     ok_in(&bin(), &["merge", "o"], d);
     ok_in(&bin(), &["run", "--quiet", "--trace", "--out", "o", "a.ron"], d);
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
@@ -566,11 +580,11 @@ fn issue_10_resume_refuses_another_scenarios_batches() {
     std::fs::write(d.join("b.ron"), "(horizon_s: 2.5, seeds: 3)").unwrap();
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
     std::fs::remove_file(d.join("o/shards/0-of-1/manifest.json")).unwrap();
-    let o = coinfer_in(&bin(), &["run", "--quiet", "--resume", "--out", "o", "b.ron"], d);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("batch of another place"),
-        "{err}"
+    fails_with(
+        &bin(),
+        &["run", "--quiet", "--resume", "--out", "o", "b.ron"],
+        d,
+        "batch of another place",
     );
 }
 
@@ -581,21 +595,7 @@ fn issue_10_merge_refuses_tampered_shards() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("s.ron"), "(horizon_s: 2.0, seeds: 20, agents: (count: 2))").unwrap();
-    for i in 0..2 {
-        ok_in(
-            &bin(),
-            &[
-                "run",
-                "--quiet",
-                "--shard",
-                &format!("{i}/2"),
-                "--out",
-                "o",
-                "s.ron",
-            ],
-            d,
-        );
-    }
+    run_shards(2, "o", "s.ron", d);
     let fresh = d.join("fresh");
     let copy = |name: &str| {
         let to = d.join(name);
@@ -782,12 +782,7 @@ fn issue_10_a_half_written_result_folder_is_not_drawn() {
     let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
     assert!(!o.status.success());
     std::fs::remove_file(d.join("o/plots")).unwrap();
-    let o = coinfer_in(&bin(), &["plot", "o"], d);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("were being written when a run stopped"),
-        "{err}"
-    );
+    fails_with(&bin(), &["plot", "o"], d, "were being written when a run stopped");
     // Running again completes the folder, and it draws.
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
     ok_in(&bin(), &["plot", "o"], d);
@@ -1065,11 +1060,11 @@ fn issue_9_adaptive_merge_replays_an_early_stop() {
     };
     let more = decode(&std::fs::read(shard.join("p00001-b0001.bin")).unwrap(), &id(1, 1)).unwrap();
     std::fs::write(shard.join("p00000-b0001.bin"), encode(&id(0, 1), &more)).unwrap();
-    let o = coinfer_in(&bin(), &["merge", "o", "--out", "x"], d);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("beyond the 3 seeds where its seed plan stops"),
-        "{err}"
+    fails_with(
+        &bin(),
+        &["merge", "o", "--out", "x"],
+        d,
+        "beyond the 3 seeds where its seed plan stops",
     );
 }
 
