@@ -474,3 +474,18 @@ fn issue_10_transmissions_beyond_the_horizon_stop_there() {
     let s = run_quiet("(horizon_s: 2.0, seeds: 2, agents: (mobility: Static(distance_m: 100000.0)))");
     assert_eq!(column(&s, "completed"), ["0"], "{s}");
 }
+
+/// Issue 10 (found by fuzzing): `(horizon_s: 1.0, seeds: 4096)` ran for
+/// minutes under an estimate of 0.2 s: measuring each seed's distortion
+/// table (3 blocks × 1e5 weights × 15 bit-widths) was not counted.
+#[test]
+fn issue_10_fuzz_distortion_measurement_is_estimated() {
+    let seconds = |text: &str| scenario(text).estimate(1).seconds;
+    let uniform = seconds("(horizon_s: 1.0, seeds: 4096)");
+    assert!(uniform > 60.0, "{uniform} s");
+    let lloyd_max = seconds("(horizon_s: 1.0, seeds: 4096, quantizer: (kind: LloydMax))");
+    assert!(lloyd_max > 10.0 * uniform, "{lloyd_max} s");
+    let e = scenario("(horizon_s: 1.0, seeds: 400000)").estimate(1);
+    let err = e.check(&coinfer::study::Limits::default()).unwrap_err();
+    assert!(err.contains("quantizer.sample_weights"), "{err}");
+}
