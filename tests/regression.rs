@@ -489,3 +489,12 @@ fn issue_10_fuzz_distortion_measurement_is_estimated() {
     let err = e.check(&coinfer::study::Limits::default()).unwrap_err();
     assert!(err.contains("quantizer.sample_weights"), "{err}");
 }
+
+/// Issue 10 (found by fuzzing): after `Poisson(rate_hz: 5e-324)` the next
+/// arrival is +inf s away, which failed a debug assertion; it means never.
+#[test]
+fn issue_10_fuzz_vanishing_poisson_rate_is_not_a_crash() {
+    let study = scenario("(horizon_s: 3.0, seeds: 2, agents: (arrivals: Poisson(rate_hz: 5e-324)))");
+    let results = coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+    assert!(results.points[0].policies[0].runs.iter().all(|r| r.requests == 0));
+}
