@@ -490,6 +490,15 @@ fn issue_10_fuzz_distortion_measurement_is_estimated() {
     assert!(err.contains("quantizer.sample_weights"), "{err}");
 }
 
+/// Issue 10 (found by fuzzing): `coherence_s: 1e-9` with `fading: None` ran
+/// for minutes under an estimate of 0 s: the link steps through every
+/// coherence block whatever the law, and the estimate counted none for `None`.
+#[test]
+fn issue_10_fuzz_coherence_blocks_without_fading_are_estimated() {
+    let e = scenario("(seeds: 1, channel: (coherence_s: 1e-9, fading: None))").estimate(1);
+    assert!(e.seconds > 60.0 && e.driver.contains("coherence_s"), "{e:?}");
+}
+
 /// Issue 10 (found by fuzzing): after `Poisson(rate_hz: 5e-324)` the next
 /// arrival is +inf s away, which failed a debug assertion; it means never.
 #[test]

@@ -10,7 +10,6 @@
 //! bit-width) is counted in steps of the same cost.
 
 use super::{SeedPlan, Study, StudyPoint};
-use crate::model::link::Fading;
 use crate::quant::QuantizerKind;
 use crate::units::Bits;
 
@@ -77,10 +76,8 @@ fn quantizer_ns(kind: &QuantizerKind) -> f64 {
 fn point_steps(p: &StudyPoint, seeds: f64, policies: f64) -> (f64, f64, &'static str) {
     let c = &p.config;
     let requests = p.expected_requests();
-    let blocks = match c.channel.fading {
-        Fading::None => 0.0,
-        _ => c.agents.count as f64 * c.horizon_s / c.channel.coherence_s,
-    };
+    // Every law, `None` too: the link steps through the blocks.
+    let blocks = c.agents.count as f64 * c.horizon_s / c.channel.coherence_s;
     // Each seed's distortion table, shared by the policies (real weights
     // from a file are measured once per batch of seeds: an upper bound).
     let tables = seeds * p.system.laim.blocks.len() as f64 * c.quantizer.sample_weights as f64;
@@ -105,10 +102,7 @@ fn point_bytes(p: &StudyPoint) -> (f64, &'static str) {
     // A transmission keeps every fading block it spans (rate at the mean SNR).
     let snr = c.channel.mean_snr(c.agents.mobility.mean_distance_m(), 0.0);
     let tx_s = (p.system.laim.payload_bits / c.channel.rate(snr).0.max(1e-300)).min(c.horizon_s);
-    let spanned = match c.channel.fading {
-        Fading::None => 0.0,
-        _ => (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count as f64 * BLOCK_BYTES,
-    };
+    let spanned = (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count as f64 * BLOCK_BYTES;
     let parts = [
         (agents, "agents.count"),
         (workers, "server.workers"),
