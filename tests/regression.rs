@@ -507,3 +507,18 @@ fn issue_10_fuzz_vanishing_poisson_rate_is_not_a_crash() {
     let results = coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
     assert!(results.points[0].policies[0].runs.iter().all(|r| r.requests == 0));
 }
+
+/// Issue 10 (found by fuzzing): `base_seed: 18446744073709551615` with two
+/// seeds overflowed `base_seed + 1` in the runner.
+#[test]
+fn issue_10_fuzz_seeds_beyond_u64_are_refused() {
+    let err = compile_err("(horizon_s: 1.0, seeds: 2, base_seed: 18446744073709551615)");
+    assert!(
+        err.contains("field `base_seed`") && err.contains("expected base_seed <= 18446744073709551614"),
+        "{err}"
+    );
+    let err = compile_err("(seeds: 2, ci_rel: 0.1, max_seeds: 5, base_seed: 18446744073709551613)");
+    assert!(err.contains("base_seed <= 18446744073709551611"), "{err}");
+    let study = scenario("(horizon_s: 1.0, seeds: 2, base_seed: 18446744073709551614)");
+    coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+}
