@@ -522,3 +522,22 @@ fn issue_10_fuzz_seeds_beyond_u64_are_refused() {
     let study = scenario("(horizon_s: 1.0, seeds: 2, base_seed: 18446744073709551614)");
     coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
 }
+
+/// Issue 10 (found by fuzzing): `LogNormal(sigma: 1e308)` overflowed σ², so
+/// a service factor was NaN (a failed debug assertion; zero service time in
+/// release).
+#[test]
+fn issue_10_fuzz_huge_log_normal_sigma_is_refused() {
+    let err = compile_err("(server: (service: LogNormal(sigma: 1e308)))");
+    assert!(err.contains("server.service") && err.contains("[0, 26]"), "{err}");
+    let err = compile_err(
+        "(sweep: [(param: \"server.service.LogNormal.sigma\", values: [0.3, 1e308])], server: (service: LogNormal(sigma: 0.5)))",
+    );
+    assert!(
+        err.contains("sweep[0].values") && err.contains("[0, 26]"),
+        "{err}"
+    );
+    let study =
+        scenario("(horizon_s: 2.0, seeds: 2, agents: (count: 3), server: (service: LogNormal(sigma: 26.0)))");
+    coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+}
