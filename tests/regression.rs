@@ -541,3 +541,19 @@ fn issue_10_fuzz_huge_log_normal_sigma_is_refused() {
         scenario("(horizon_s: 2.0, seeds: 2, agents: (count: 3), server: (service: LogNormal(sigma: 26.0)))");
     coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
 }
+
+/// Issue 10 (found by fuzzing): an axis over `agents.arrivals.Periodic.period_s`
+/// after one setting `agents.arrivals` to Poisson panicked ("valid path").
+#[test]
+fn issue_10_fuzz_sweep_axis_inside_a_swept_variant_is_an_error() {
+    let err = compile_err(
+        r#"(sweep: [(param: "agents.arrivals", values: [{"Poisson": {"rate_hz": 2.0}}]),
+                    (param: "agents.arrivals.Periodic.period_s", values: [0.25])])"#,
+    );
+    assert!(
+        err.contains("sweep[1].param")
+            && err.contains("`agents.arrivals.Periodic.period_s` is not a field")
+            && err.contains("once `agents.arrivals` = {\"Poisson\":{\"rate_hz\":2.0}}"),
+        "{err}"
+    );
+}

@@ -243,6 +243,21 @@ fn meets(doc: &Json, expr: &str) -> Result<bool, String> {
     ))
 }
 
+/// The error of axis `i`, whose path an earlier axis's value removed (as
+/// `agents.arrivals` = Poisson removes `agents.arrivals.Periodic.period_s`);
+/// `params` holds the earlier axes' values at the point.
+fn overlap(base: &RawScenario, params: &[(String, String)], i: usize) -> (String, String) {
+    let param = &base.sweep[i].param;
+    let earlier = params
+        .iter()
+        .find(|(p, _)| param.starts_with(&format!("{p}.")))
+        .map_or(String::new(), |(p, v)| format!(" once `{p}` = {v}"));
+    (
+        format!("sweep[{i}].param"),
+        format!("`{param}` is not a field of the scenario{earlier}: expected axes whose paths exist at every point (sweep the outer field alone, with the inner value in its values)"),
+    )
+}
+
 /// The points of `base`'s sweep in order (the last axis varies fastest), or
 /// the base itself when it has no sweep. `Err` carries the field path of the
 /// offending axis and the reason.
@@ -298,9 +313,11 @@ pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
     for combo in combos {
         let mut doc = json.clone();
         let mut params = Vec::new();
-        for (a, &k) in base.sweep.iter().zip(&combo) {
+        for (i, (a, &k)) in base.sweep.iter().zip(&combo).enumerate() {
             let v = &a.values[k];
-            set(&mut doc, &a.param, to_json(v)).expect("valid path");
+            if set(&mut doc, &a.param, to_json(v)).is_err() {
+                return Err(overlap(base, &params, i));
+            }
             params.push((a.param.clone(), value_text(v)));
         }
         let mut keep = true;
