@@ -7,6 +7,7 @@ mod conservation;
 mod determinism;
 mod distortion;
 mod figures;
+mod fuzz;
 mod layers;
 mod plot;
 mod policies;
