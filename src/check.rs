@@ -41,6 +41,20 @@ pub fn non_negative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, 
         .transpose()
 }
 
+/// Largest log-normal σ: the squared coefficient of variation of the
+/// factor, `exp(σ²) − 1`, stays finite (and its draws are never NaN).
+pub const MAX_LOG_SIGMA: f64 = 26.0;
+
+/// A log-normal σ in `[0, MAX_LOG_SIGMA]`.
+pub fn log_sigma<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(
+        v,
+        (0.0..=MAX_LOG_SIGMA).contains(&v),
+        "a number in [0, 26] (the variance of the factor, exp(σ²) - 1, must be finite)",
+    )
+}
+
 /// A number in `[0, 1)` (a correlation coefficient or probability).
 pub fn unit_interval<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let v = f64::deserialize(d)?;

@@ -803,6 +803,12 @@ fn issue_11_unpaired_ci_uses_welch_degrees_of_freedom() {
     // With pooled n_a + n_b − 2 = 5 degrees of freedom it would be 2.571 × 1.3229 = 3.401.
     assert_eq!(unpaired_ci95(&[1.0, 1.0], &[2.0, 2.0, 2.0]), 0.0);
     assert!(unpaired_ci95(&[1.0], &[2.0, 3.0]).is_nan());
+    // Found by fuzzing: infinite variances gave NaN degrees of freedom, and
+    // the t quantile panicked.
+    assert!(unpaired_ci95(&[1e308, -1e308], &[1.0, 2.0]).is_nan());
+    assert!(coinfer::metrics::stats::mean_ci95([1e308, -1e308].into_iter())
+        .1
+        .is_infinite());
 }
 
 /// Issue 10: `Periodic(period_s: 1e15, jitter_s: 0.05)` panicked with
@@ -964,7 +970,7 @@ fn issue_9_overlapping_sweep_axes_are_refused() {
 fn issue_10_more_edges_are_errors_not_panics_or_infinities() {
     let err = compile_err("(base_seed: 18446744073709551610, seeds: 10)");
     assert!(
-        err.contains("field `base_seed`") && err.contains("below 2^64"),
+        err.contains("field `base_seed`") && err.contains("expected base_seed <="),
         "{err}"
     );
     let err = compile_err("(agents: (cpu: (freq_range_ghz: (1.0, 1e300))))");
@@ -1109,4 +1115,81 @@ fn issue_11_lloyd_max_is_converged_and_scored_out_of_sample() {
     // A small tensor is no longer memorised: 768 weights at 11 bits.
     let small = sample_laplace(&mut rng, lambda, 768);
     assert!(LloydMax::default().distortion(&small, crate::util::bw(11)) > 0.0);
+}
+/// Issue 10 (found by fuzzing): `(horizon_s: 1.0, seeds: 4096)` ran for
+/// minutes under an estimate of 0.2 s: measuring each seed's distortion
+/// table (3 blocks × 1e5 weights × 15 bit-widths) was not counted.
+#[test]
+fn issue_10_fuzz_distortion_measurement_is_estimated() {
+    let seconds = |text: &str| scenario(text).estimate(1).seconds;
+    let uniform = seconds("(horizon_s: 1.0, seeds: 4096)");
+    assert!(uniform > 60.0, "{uniform} s");
+    let lloyd_max = seconds("(horizon_s: 1.0, seeds: 4096, quantizer: (kind: LloydMax))");
+    assert!(lloyd_max > 10.0 * uniform, "{lloyd_max} s");
+    let e = scenario("(horizon_s: 1.0, seeds: 400000)").estimate(1);
+    let err = e.check(&coinfer::study::Limits::default()).unwrap_err();
+    assert!(err.contains("quantizer.sample_weights"), "{err}");
+}
+
+/// Issue 10 (found by fuzzing): `coherence_s: 1e-9` with `fading: None` ran
+/// for minutes under an estimate of 0 s: the link steps through every
+/// coherence block whatever the law, and the estimate counted none for `None`.
+#[test]
+fn issue_10_fuzz_coherence_blocks_without_fading_are_estimated() {
+    let e = scenario("(seeds: 1, channel: (coherence_s: 1e-9, fading: None))").estimate(1);
+    assert!(e.seconds > 60.0 && e.driver.contains("coherence_s"), "{e:?}");
+}
+
+/// Issue 10 (found by fuzzing): after `Poisson(rate_hz: 5e-324)` the next
+/// arrival is +inf s away, which failed a debug assertion; it means never.
+#[test]
+fn issue_10_fuzz_vanishing_poisson_rate_is_not_a_crash() {
+    let study = scenario("(horizon_s: 3.0, seeds: 2, agents: (arrivals: Poisson(rate_hz: 5e-324)))");
+    let results = coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+    assert!(results.points[0].policies[0].runs.iter().all(|r| r.requests == 0));
+}
+
+/// Issue 10 (found by fuzzing): `base_seed: 18446744073709551615` with two
+/// seeds overflowed `base_seed + 1` in the runner.
+#[test]
+fn issue_10_fuzz_seeds_beyond_u64_are_refused() {
+    let err = compile_err("(horizon_s: 1.0, seeds: 2, base_seed: 18446744073709551615)");
+    assert!(
+        err.contains("field `base_seed`") && err.contains("expected base_seed <= 18446744073709551614"),
+        "{err}"
+    );
+    let err = compile_err("(seeds: 2, ci_rel: 0.1, max_seeds: 5, base_seed: 18446744073709551613)");
+    assert!(err.contains("base_seed <= 18446744073709551611"), "{err}");
+    let study = scenario("(horizon_s: 1.0, seeds: 2, base_seed: 18446744073709551614)");
+    coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+}
+
+/// Issue 10 (found by fuzzing): `LogNormal(sigma: 1e308)` overflowed σ², so
+/// a service factor was NaN (a failed debug assertion; zero service time in
+/// release).
+#[test]
+fn issue_10_fuzz_huge_log_normal_sigma_is_refused() {
+    let err = compile_err("(server: (service: LogNormal(sigma: 1e308)))");
+    assert!(err.contains("server.service") && err.contains("[0, 26]"), "{err}");
+    let err = compile_err(
+        "(sweep: [(param: \"server.service.LogNormal.sigma\", values: [0.3, 1e308])], server: (service: LogNormal(sigma: 0.5)))",
+    );
+    assert!(
+        err.contains("sweep[0].values") && err.contains("[0, 26]"),
+        "{err}"
+    );
+    let study =
+        scenario("(horizon_s: 2.0, seeds: 2, agents: (count: 3), server: (service: LogNormal(sigma: 26.0)))");
+    coinfer::runner::Runner::new(&study).threads(1).run().unwrap();
+}
+
+/// Issue 10 (found by fuzzing): an axis over `agents.arrivals.Periodic.period_s`
+/// after one setting `agents.arrivals` to Poisson panicked ("valid path").
+#[test]
+fn issue_10_fuzz_sweep_axis_inside_a_swept_variant_is_an_error() {
+    let err = compile_err(
+        r#"(sweep: [(param: "agents.arrivals", values: [{"Poisson": {"rate_hz": 2.0}}]),
+                    (param: "agents.arrivals.Periodic.period_s", values: [0.25])])"#,
+    );
+    assert!(err.contains("sweep[1].param") && err.contains("overlap"), "{err}");
 }

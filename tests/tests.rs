@@ -7,6 +7,7 @@ mod conservation;
 mod determinism;
 mod distortion;
 mod figures;
+mod fuzz;
 mod golden;
 mod layers;
 mod plot;

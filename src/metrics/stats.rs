@@ -2,8 +2,14 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+/// The 97.5 % quantile of Student's t with `dof` degrees of freedom; NaN
+/// when `dof` is not a positive number (e.g. Welch's from infinite variances).
 fn t975(dof: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, dof).expect("dof > 0").inverse_cdf(0.975)
+    match StudentsT::new(0.0, 1.0, dof) {
+        Ok(t) if dof.is_finite() => t.inverse_cdf(0.975),
+        _ if dof == f64::INFINITY => 1.959_963_984_540_054,
+        _ => f64::NAN,
+    }
 }
 
 fn mean_var(v: &[f64]) -> (f64, f64) {

@@ -33,8 +33,8 @@ pub enum ServiceLaw {
     Exponential,
     /// Factor ~ LogNormal(−σ²/2, σ), mean 1 (output lengths of language models vary).
     LogNormal {
-        /// Standard deviation of the log factor.
-        #[serde(deserialize_with = "check::non_negative")]
+        /// Standard deviation of the log factor (at most 26).
+        #[serde(deserialize_with = "check::log_sigma")]
         sigma: f64,
     },
 }

@@ -340,14 +340,15 @@ pub fn points(base: &RawScenario) -> Result<Vec<Point>, (String, String)> {
     for combo in combos {
         let mut doc = json.clone();
         let mut params = Vec::new();
-        for (a, &k) in base.sweep.iter().zip(&combo) {
+        for (i, (a, &k)) in base.sweep.iter().zip(&combo).enumerate() {
             let v = &a.values[k];
-            set(&mut doc, &a.param, to_json(v)).map_err(|()| {
-                (
-                    "sweep".to_string(),
+            if set(&mut doc, &a.param, to_json(v)).is_err() {
+                // Unreachable after `check_overlaps`; kept as an error, not a panic.
+                return Err((
+                    format!("sweep[{i}].param"),
                     format!("`{}` is not a field at this point", a.param),
-                )
-            })?;
+                ));
+            }
             params.push((a.param.clone(), value_text(v)));
         }
         let mut keep = true;

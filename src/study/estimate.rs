@@ -5,10 +5,13 @@
 //!
 //! Work is counted in *steps*: one event (four per request: arrival, compute,
 //! uplink, service) or one fading block drawn (every coherence time of every
-//! agent). A step costs about [`NS_PER_STEP`] on one core.
+//! agent). A step costs about [`NS_PER_STEP`] on one core. Measuring each
+//! seed's distortion table (every block's weight sample quantized at every
+//! bit-width) is counted in steps of the same cost.
 
 use super::{SeedPlan, Study, StudyPoint};
-use crate::model::link::Fading;
+use crate::quant::QuantizerKind;
+use crate::units::Bits;
 
 /// CPU time per step on one core (measured on `paper.ron`: ~270 ns per event
 /// with decisions; rounded up).
@@ -47,7 +50,7 @@ pub struct Estimate {
     pub runs: f64,
     /// Mean requests per run.
     pub requests_per_run: f64,
-    /// Steps of all runs.
+    /// Steps of all runs (events, fading blocks and distortion measurement).
     pub steps: f64,
     /// Memory of the largest run, bytes.
     pub run_bytes: f64,
@@ -69,37 +72,45 @@ fn decision_steps(p: &StudyPoint) -> f64 {
     (n / 6.0).powi(2).max(1.0)
 }
 
-/// Steps of one run of `optimising` (or fixed) policies at a point, and the
-/// field that drives them.
-fn point_steps(p: &StudyPoint, optimising: bool) -> (f64, f64, &'static str) {
+/// CPU time to quantize one weight at one bit-width and measure its error,
+/// ns (measured on the default model: uniform ~5, pot_log ~18, lloyd_max
+/// ~200; rounded up).
+fn quantizer_ns(kind: &QuantizerKind) -> f64 {
+    match kind {
+        QuantizerKind::Uniform { .. } => 8.0,
+        QuantizerKind::PotLog => 25.0,
+        QuantizerKind::LloydMax => 300.0,
+    }
+}
+
+/// Requests of one run at a point, steps of its `seeds` seeds of `policies`
+/// policies (`optimising` ones search the DVFS states at every decision),
+/// and the field that drives them.
+fn point_steps(p: &StudyPoint, seeds: f64, policies: f64, optimising: bool) -> (f64, f64, &'static str) {
     let c = &p.config;
     let requests = p.expected_requests();
-    let blocks = match c.channel.fading {
-        Fading::None => 0.0,
-        _ => c.agents.count as f64 * c.horizon_s / c.channel.coherence_s,
-    };
+    // Every law, `None` too: the link steps through the blocks.
+    let blocks = c.agents.count as f64 * c.horizon_s / c.channel.coherence_s;
+    // Each seed's distortion table, shared by the policies (real weights
+    // from a file are measured once per batch of seeds: an upper bound).
+    let tables = seeds * p.system.laim.blocks.len() as f64 * c.quantizer.sample_weights as f64;
+    let measure = tables * Bits::all().len() as f64 * quantizer_ns(&c.quantizer.kind) / NS_PER_STEP;
+    let (events, blocks) = (4.0 * requests * seeds * policies, blocks * seeds * policies);
     let decisions = if optimising {
-        requests * decision_steps(p)
+        requests * seeds * policies * decision_steps(p)
     } else {
         0.0
     };
-    let driver = if decisions > blocks.max(4.0 * requests) {
+    let driver = if decisions > measure.max(events).max(blocks) {
         "the DVFS states (agents.cpu / server.cpu freqs_ghz): every decision searches their pairs"
-    } else if blocks > 4.0 * requests {
+    } else if measure > events.max(blocks) {
+        "quantizer.sample_weights × the model's blocks × seeds (each seed's distortion is measured on its own weights; quantizer.kind LloydMax costs most)"
+    } else if blocks > events {
         "horizon_s over channel.coherence_s (a fading block is drawn every coherence time of every agent)"
     } else {
         "horizon_s × agents.count × the arrival rate (requests per run)"
     };
-    (requests, 4.0 * requests + blocks + decisions, driver)
-}
-
-/// Steps of measuring one seed's distortion table on synthetic weights (per
-/// point and seed; none with real weights).
-fn table_steps(p: &StudyPoint) -> f64 {
-    match p.config.model.weights_file {
-        Some(_) => 0.0,
-        None => p.config.quantizer.sample_weights as f64 * p.system.laim.blocks.len() as f64 * 15.0 / 20.0,
-    }
+    (requests, events + blocks + measure + decisions, driver)
 }
 
 /// Memory of one run at a point, bytes, and the field that drives it.
@@ -111,10 +122,7 @@ fn point_bytes(p: &StudyPoint) -> (f64, &'static str) {
     // A transmission keeps every fading block it spans (rate at the mean SNR).
     let snr = c.channel.mean_snr(c.agents.mobility.mean_distance_m(), 0.0);
     let tx_s = (p.system.laim.payload_bits / c.channel.rate(snr).0.max(1e-300)).min(c.horizon_s);
-    let spanned = match c.channel.fading {
-        Fading::None => 0.0,
-        _ => (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count as f64 * BLOCK_BYTES,
-    };
+    let spanned = (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count as f64 * BLOCK_BYTES;
     let parts = [
         (agents, "agents.count"),
         (workers, "server.workers"),
@@ -141,8 +149,8 @@ impl Study {
         let (mut steps, mut requests, mut run_bytes) = (0.0, 0.0, 0.0f64);
         let (mut worst, mut driver) = (0.0, String::new());
         for p in &self.points {
-            let (r, s, d) = point_steps(p, optimising);
-            steps += s * per_point + table_steps(p) * seeds;
+            let (r, s, d) = point_steps(p, seeds, self.policies.len() as f64, optimising);
+            steps += s;
             requests += r;
             if s > worst {
                 (worst, driver) = (s, d.to_string());

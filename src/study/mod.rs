@@ -92,6 +92,7 @@ impl Study {
         let policies = policies(&resolved, registry)?;
         let reference = reference(&resolved, &policies)?;
         let seeds = seed_plan(&resolved)?;
+        check_last_seed(&resolved, &seeds)?;
         let points = sweep::points(&resolved).map_err(|(f, m)| resolved.error_at(&f, m))?;
         let tables = reference_tables(&points);
         let points = points
@@ -273,19 +274,6 @@ fn reference(raw: &RawScenario, policies: &[LabelledPolicy]) -> Result<usize, Sc
 }
 
 fn seed_plan(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
-    let plan = seed_plan_of(raw)?;
-    if raw.base_seed.checked_add(plan.max_seeds() as u64).is_none() {
-        let msg = format!(
-            "invalid value {}: run i uses seed base_seed + i, which must stay below 2^64 for all {} seeds",
-            raw.base_seed,
-            plan.max_seeds()
-        );
-        return Err(raw.error_at("base_seed", msg));
-    }
-    Ok(plan)
-}
-
-fn seed_plan_of(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
     let seeds = raw.seeds;
     match (raw.ci_rel, raw.max_seeds) {
         (None, None) => Ok(SeedPlan::Fixed { seeds }),
@@ -303,6 +291,21 @@ fn seed_plan_of(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
             max_seeds: max.unwrap_or(seeds.saturating_mul(10)),
         }),
     }
+}
+
+/// Run `i` uses seed `base_seed + i`: the last one must fit in a `u64`.
+fn check_last_seed(raw: &RawScenario, plan: &SeedPlan) -> Result<(), ScenarioError> {
+    let last = u64::from(plan.max_seeds()) - 1;
+    if raw.base_seed.checked_add(last).is_some() {
+        return Ok(());
+    }
+    let msg = format!(
+        "invalid value {}: expected base_seed <= {} (run i uses seed base_seed + i, for i < {})",
+        raw.base_seed,
+        u64::MAX - last,
+        plan.max_seeds()
+    );
+    Err(raw.error_at("base_seed", msg))
 }
 
 /// Each point's reference distortion table ([`reference_table`]), computed
