@@ -22,6 +22,24 @@ pub fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     check(v, v.is_finite(), "a finite number")
 }
 
+/// A level in decibels (dB, dBm): finite and within ±300, so that
+/// `10^(x/10)` stays a finite power (`1e9` dBm would be an infinite one).
+pub fn decibels<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(
+        v,
+        v.is_finite() && v.abs() <= 300.0,
+        "a level in dB within -300..=300",
+    )
+}
+
+/// A non-negative level in decibels (a noise figure, a standard deviation),
+/// at most 300.
+pub fn decibels_non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    check(v, (0.0..=300.0).contains(&v), "a level in dB within 0..=300")
+}
+
 /// A finite number > 0.
 pub fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let v = f64::deserialize(d)?;

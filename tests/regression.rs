@@ -1193,3 +1193,19 @@ fn issue_10_fuzz_sweep_axis_inside_a_swept_variant_is_an_error() {
     );
     assert!(err.contains("sweep[1].param") && err.contains("overlap"), "{err}");
 }
+
+/// Issue 10 (found by fuzzing, seed 7 case 1092): `tx_power_dbm: 1e9` is an
+/// infinite power; with an infinite rate the transmit energy was inf × 0 = NaN
+/// (the engine's debug invariant caught it). Decibel levels are now bounded.
+#[test]
+fn issue_10_fuzz_absurd_decibels_are_refused() {
+    for field in ["tx_power_dbm", "noise_density_dbm_hz", "noise_figure_db"] {
+        let err = compile_err(&format!("(channel: ({field}: 1e9))"));
+        assert!(
+            err.contains(&format!("channel.{field}")) && err.contains("..=300"),
+            "{err}"
+        );
+    }
+    let err = compile_err(r#"(sweep: [(param: "channel.tx_power_dbm", values: [1e9, 0.1])])"#);
+    assert!(err.contains("sweep") && err.contains("-300..=300"), "{err}");
+}

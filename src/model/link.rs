@@ -42,7 +42,7 @@ pub enum Fading {
 #[serde(deny_unknown_fields, default)]
 pub struct PathLoss {
     /// Path loss at the reference distance, dB (default 46.4, 2.4 GHz free space at 1 m).
-    #[serde(deserialize_with = "check::finite")]
+    #[serde(deserialize_with = "check::decibels")]
     pub pl0_db: f64,
     /// Reference distance `d0`, m (default 1).
     #[serde(deserialize_with = "check::positive")]
@@ -51,7 +51,7 @@ pub struct PathLoss {
     #[serde(deserialize_with = "check::non_negative")]
     pub exponent: f64,
     /// Standard deviation of log-normal shadowing, dB (default 0: none).
-    #[serde(deserialize_with = "check::non_negative")]
+    #[serde(deserialize_with = "check::decibels_non_negative")]
     pub shadowing_db: f64,
 }
 
@@ -74,13 +74,13 @@ pub struct ChannelConfig {
     #[serde(deserialize_with = "check::positive")]
     pub bandwidth_hz: f64,
     /// Transmit power `P`, dBm (default 23).
-    #[serde(deserialize_with = "check::finite")]
+    #[serde(deserialize_with = "check::decibels")]
     pub tx_power_dbm: f64,
     /// Thermal noise density, dBm/Hz (default −174).
-    #[serde(deserialize_with = "check::finite")]
+    #[serde(deserialize_with = "check::decibels")]
     pub noise_density_dbm_hz: f64,
     /// Receiver noise figure, dB (default 7).
-    #[serde(deserialize_with = "check::non_negative")]
+    #[serde(deserialize_with = "check::decibels_non_negative")]
     pub noise_figure_db: f64,
     /// Log-distance path loss.
     pub path_loss: PathLoss,
