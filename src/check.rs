@@ -16,12 +16,6 @@ fn check<E: Error>(v: f64, ok: bool, expected: &str) -> Result<f64, E> {
     }
 }
 
-/// Any finite number (rejects NaN and ±inf).
-pub fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
-    check(v, v.is_finite(), "a finite number")
-}
-
 /// A level in decibels (dB, dBm): finite and within ±300, so that
 /// `10^(x/10)` stays a finite power (`1e9` dBm would be an infinite one).
 pub fn decibels<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
