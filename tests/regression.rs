@@ -1209,3 +1209,17 @@ fn issue_10_fuzz_absurd_decibels_are_refused() {
     let err = compile_err(r#"(sweep: [(param: "channel.tx_power_dbm", values: [1e9, 0.1])])"#);
     assert!(err.contains("sweep") && err.contains("-300..=300"), "{err}");
 }
+
+/// Issue 10 (found by fuzzing, seed 8): a static power of 1e308 W made the
+/// energies infinite, and the engine's ledger check compared inf with inf as
+/// unequal. Static power is bounded, and equal ledgers are equal.
+#[test]
+fn issue_10_fuzz_infinite_static_power_is_refused() {
+    let err = compile_err("(agents: (cpu: (static_power_w: 1e308)))");
+    assert!(
+        err.contains("agents.cpu.static_power_w") && err.contains("1000000 W"),
+        "{err}"
+    );
+    let err = compile_err(r#"(sweep: [(param: "server.cpu.static_power_w", values: [1e308, 0.5])])"#);
+    assert!(err.contains("server.cpu.static_power_w"), "{err}");
+}

@@ -187,7 +187,8 @@ impl Engine<'_, '_, '_, '_> {
             agent += r.agent_energy();
             server += r.server_energy;
         }
-        let close = |a: Joules, b: Joules| (a.0 - b.0).abs() <= 1e-9 * a.0.abs().max(b.0.abs()).max(1e-300);
+        let close =
+            |a: Joules, b: Joules| a == b || (a.0 - b.0).abs() <= 1e-9 * a.0.abs().max(b.0.abs()).max(1e-300);
         assert!(
             close(agent, o.agent_energy),
             "agent ledger {agent:?} != {:?}",

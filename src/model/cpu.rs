@@ -48,6 +48,9 @@ pub struct CpuConfig {
 /// almost surely hertz written as gigahertz).
 pub const MAX_GHZ: f64 = 1e6;
 
+/// Highest static power a compute unit may draw, W.
+pub const MAX_STATIC_POWER_W: f64 = 1e6;
+
 /// Most DVFS states a compute unit may list.
 pub const MAX_STATES: usize = 4096;
 
@@ -101,6 +104,10 @@ impl CpuConfig {
     /// The runtime compute unit of a resolved config; `Err` carries the
     /// field and the reason.
     pub fn build(&self) -> Result<Cpu, (&'static str, String)> {
+        if self.static_power_w.is_some_and(|p| p > MAX_STATIC_POWER_W) {
+            let msg = format!("above {MAX_STATIC_POWER_W} W: expected the power of one compute unit");
+            return Err(("static_power_w", msg));
+        }
         let too_fast = |ghz: &f64| *ghz > MAX_GHZ;
         if self.freqs_ghz.iter().flatten().any(too_fast) {
             return Err((
