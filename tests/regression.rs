@@ -826,7 +826,7 @@ fn decisions_across_channels(
     file: &str,
     mut check: impl FnMut(&coinfer::model::System, f64, [coinfer::policy::Decision; 3]),
 ) {
-    use coinfer::policy::{DecisionContext, ServerView};
+    use coinfer::policy::DecisionContext;
     use coinfer::rng::{stream, Purpose, StreamId};
     let raw = crate::util::raw(&root().join("scenarios").join(file));
     let channel = raw.channel.clone();
@@ -837,16 +837,7 @@ fn decisions_across_channels(
         let system = &point.system;
         for snr_db in (-5..=40).step_by(3) {
             let rate = channel.rate(10f64.powf(snr_db as f64 / 10.0));
-            let ctx = DecisionContext {
-                now: coinfer::units::SimTime::ZERO,
-                agent: 0,
-                system,
-                rate,
-                server: ServerView {
-                    workers: system.workers,
-                    ..ServerView::default()
-                },
-            };
+            let ctx = DecisionContext::one_shot(system, rate);
             let d = policies.map(|p| {
                 p.factory
                     .build(stream(1, StreamId::new(Purpose::Policy, 0)))

@@ -2,10 +2,10 @@
 //! channel (default: the scenario's mean channel, no fading), with each
 //! policy's decision, stage times and energies, distortions and feasibility.
 
-use crate::policy::{predict, problem, DecisionContext, Options, Registry, ServerView};
+use crate::policy::{predict, problem, DecisionContext, Options, Registry};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::study::Study;
-use crate::units::{BitsPerSec, SimTime};
+use crate::units::BitsPerSec;
 use anyhow::Result;
 use serde_json::json;
 use std::io::Write;
@@ -53,16 +53,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         (None, None) => sc.channel.mean_snr(sc.agents.mobility.mean_distance_m(), 0.0),
     };
     let rate: BitsPerSec = sc.channel.rate(snr);
-    let ctx = DecisionContext {
-        now: SimTime::ZERO,
-        agent: 0,
-        system,
-        rate,
-        server: ServerView {
-            workers: system.workers,
-            ..ServerView::default()
-        },
-    };
+    let ctx = DecisionContext::one_shot(system, rate);
     let p = problem(&ctx, &Options::default(), 0.0);
     let mut rows = Vec::new();
     for lp in &study.policies {

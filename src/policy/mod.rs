@@ -55,6 +55,23 @@ pub struct DecisionContext<'a> {
     pub server: ServerView,
 }
 
+impl<'a> DecisionContext<'a> {
+    /// The paper's one-shot static problem: agent 0 at time 0 with uplink
+    /// `rate`, an idle server.
+    pub fn one_shot(system: &'a System, rate: BitsPerSec) -> Self {
+        DecisionContext {
+            now: SimTime::ZERO,
+            agent: 0,
+            system,
+            rate,
+            server: ServerView {
+                workers: system.workers,
+                ..ServerView::default()
+            },
+        }
+    }
+}
+
 /// Per-run decision state.
 pub trait Policy {
     /// Decides on one request.
