@@ -18,7 +18,6 @@ use crate::engine::{self, Recorder};
 use crate::fsio::write_atomic;
 use crate::metrics::{PointResults, RunMetrics, RunRecord};
 use crate::model::request::Request;
-use crate::quant::ProfileError;
 use crate::rng::{stream, Purpose, StreamId};
 use crate::shard::{self, batch_file, shard_dir, BatchId, Manifest};
 use crate::study::{Study, StudyPoint};
@@ -44,9 +43,6 @@ pub struct Results {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
-    /// The model's weights file could not be read.
-    #[error(transparent)]
-    Weights(#[from] ProfileError),
     /// A result file could not be written or read.
     #[error("{path}")]
     Io {
@@ -323,7 +319,7 @@ impl PointCtx<'_, '_> {
     ) -> Result<Vec<RunRecord>, RunError> {
         let study = self.runner.study;
         let seeds: Vec<u64> = seed_idx.iter().map(|&s| study.base_seed + s as u64).collect();
-        let measured = point.measured_tables(&seeds)?;
+        let measured = point.measured_tables(&seeds);
         let jobs: Vec<(usize, usize)> = (0..study.policies.len())
             .flat_map(|p| (0..seeds.len()).map(move |k| (p, k)))
             .collect();

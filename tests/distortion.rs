@@ -3,7 +3,7 @@
 
 use crate::quant::write_checkpoint;
 use crate::util::{bin, bw, root};
-use coinfer::quant::{load_block_weights, lower_bound, Quantizer, Uniform};
+use coinfer::quant::{lower_bound, Checkpoint, Quantizer, Uniform};
 use coinfer::units::Bits;
 use std::process::Command;
 
@@ -59,15 +59,27 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
     coinfer(&["run", "--quiet", "--out", "out", "sc.ron"], d);
     let summary = std::fs::read_to_string(d.join("out/summary.csv")).unwrap();
     let got: f64 = column(&summary, "distortion_measured_mean")[0].parse().unwrap();
-    // Independently: Σ A_l n_l d_l(b) with A_l = 1/Σn, uniform quantizer on
-    // every weight of each block (the sample cap exceeds the block sizes).
-    let file = d.join("model.safetensors");
-    let enc = load_block_weights(&file, "enc.layers", 2, usize::MAX).unwrap();
-    let dec = load_block_weights(&file, "dec.head", 2, usize::MAX).unwrap();
+    // Independently: Σ A_l n_l d_l(b) with A_l = 1/Σn, the uniform quantizer
+    // applied to each whole tensor with its own scale (the sample budget
+    // exceeds the block sizes, so every weight is scored).
+    let ck = Checkpoint::open(&d.join("model.safetensors")).unwrap();
+    let tensor = |name: &str| {
+        let t = ck.tensors.iter().find(|t| t.name == name).unwrap();
+        let w = ck.weights(t);
+        w.slice(0..w.len())
+    };
     let q = Uniform { group_size: None };
-    let n = (enc.len() + dec.len()) as f64;
-    let expected =
-        (enc.len() as f64 * q.distortion(&enc, bw(4)) + dec.len() as f64 * q.distortion(&dec, bw(6))) / n;
+    let sum_nd = |names: &[&str], b: u8| -> f64 {
+        names
+            .iter()
+            .map(|n| {
+                let w = tensor(n);
+                w.len() as f64 * q.distortion(&w, bw(b))
+            })
+            .sum()
+    };
+    let enc_nd = sum_nd(&["enc.layers.0.weight", "enc.layers.1.weight"], 4);
+    let expected = (enc_nd + sum_nd(&["dec.head.weight"], 6)) / 100_000.0;
     assert!((got - expected).abs() <= 1e-12 * expected, "{got} vs {expected}");
     // Real weights are the same for every seed.
     assert!(matches!(
@@ -97,7 +109,7 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
     let measured = column(&csv_text, "measured");
     assert_eq!(column(&csv_text, "block"), ["enc.layers", "dec.head"]);
     let enc_d: f64 = measured[0].parse().unwrap();
-    assert!((enc_d - q.distortion(&enc, bw(4))).abs() < 1e-15);
+    assert!((enc_d - enc_nd / 80_000.0).abs() < 1e-15);
     let json = std::fs::read_to_string(d.join("dist/distortion.json")).unwrap();
     assert!(json.contains("references, not guarantees"));
 }
@@ -181,4 +193,110 @@ fn profile_of_a_non_safetensors_file_is_a_clear_error() {
         err.contains("x.safetensors") && err.contains("not a valid safetensors file"),
         "{err}"
     );
+}
+
+/// Issue 11.4: `combine: Quadrature` gives `√(Σ_l (A_l n_l d_l)²)`; with
+/// the same blocks and one block per side it is the hypotenuse of the
+/// linear table's two sides, and with two blocks on a side their squares add.
+#[test]
+fn quadrature_combines_block_terms_as_a_root_sum_of_squares() {
+    let model = |combine: &str| {
+        crate::util::scenario(&format!(
+            "(model: (combine: {combine}, split: 2, blocks: [(params: 1e6, lambda: 50), (params: 2e6, lambda: 80), (params: 3e6, lambda: 60)]))"
+        ))
+    };
+    let (lin, quad) = (model("Linear"), model("Quadrature"));
+    let (lin, quad) = (&lin.points[0].system, &quad.points[0].system);
+    // Per-block terms from single-block models (same reference weights: the
+    // reference sample of block l is drawn from stream l).
+    let term = |l: usize, b: u8| {
+        let blocks: Vec<String> = (0..3)
+            .map(|k| {
+                let (n, lambda) = [(1e6, 50), (2e6, 80), (3e6, 60)][k];
+                let coef = if k == l { 1.0 / 6e6 } else { 0.0 };
+                format!("(params: {n:e}, lambda: {lambda}, coef: {coef:e})")
+            })
+            .collect();
+        let s = crate::util::scenario(&format!("(model: (split: 2, blocks: [{}]))", blocks.join(", ")));
+        s.points[0].system.approx.pair(bw(b), bw(b))
+    };
+    for (a, s) in [(2u8, 2u8), (4, 8), (8, 4), (16, 3)] {
+        let t = [term(0, a), term(1, a), term(2, s)];
+        let want_lin = t.iter().sum::<f64>();
+        let want_quad = t.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let (got_lin, got_quad) = (lin.approx.pair(bw(a), bw(s)), quad.approx.pair(bw(a), bw(s)));
+        assert!(
+            (got_lin - want_lin).abs() <= 1e-12 * want_lin,
+            "{a}/{s}: {got_lin} vs {want_lin}"
+        );
+        assert!(
+            (got_quad - want_quad).abs() <= 1e-12 * want_quad,
+            "{a}/{s}: {got_quad} vs {want_quad}"
+        );
+        assert!(got_quad < got_lin);
+    }
+    // The bounds stay linear.
+    assert_eq!(lin.upper, quad.upper);
+}
+
+/// Issue 11.4: `distortion --fit-profile` writes the blocks with fitted A_l
+/// and `combine`; a scenario using that profile picks both up and runs
+/// `exhaustive` with `objective: approx` on the quadrature form.
+#[test]
+fn fitted_profile_feeds_the_approx_objective() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_checkpoint(&d.join("model.safetensors"));
+    coinfer(&["profile", "model.safetensors", "--out", "p/model.ron"], d);
+    let o = coinfer(
+        &[
+            "distortion",
+            "p/model.ron",
+            "--bits",
+            "4",
+            "--quantizers",
+            "uniform",
+            "--net-width",
+            "32",
+            "--out",
+            "dist",
+            "--fit-profile",
+            "fit/fitted.ron",
+        ],
+        d,
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("A_l for Quadrature; held-out R2"));
+    let text = std::fs::read_to_string(d.join("fit/fitted.ron")).unwrap();
+    assert!(
+        text.contains("combine: Quadrature") && text.contains("source: \"../model.safetensors\""),
+        "{text}"
+    );
+    std::fs::write(
+        d.join("s.ron"),
+        r#"(seeds: 1, horizon_s: 10, model: (profile: "fit/fitted.ron", split: 1, payload_bits: 1e5),
+            agents: (deadline_s: Some(1.0)),
+            policies: [(name: "exhaustive", objective: approx)])"#,
+    )
+    .unwrap();
+    let study = coinfer::study::Study::load(&d.join("s.ron"), &Default::default()).unwrap();
+    let sys = &study.points[0].system;
+    assert_eq!(
+        study.scenario().model.combine,
+        Some(coinfer::quant::Aggregation::Quadrature)
+    );
+    assert!(
+        sys.laim.blocks.iter().all(|b| b.coef != 1.0 / 100_000.0),
+        "fitted coefficients used"
+    );
+    // `solve` reports the quadrature approximation of the decision.
+    let out = coinfer(&["solve", "s.ron", "--json"], d);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dec = &json["policies"][0];
+    let (a, s) = (
+        dec["bits_agent"].as_u64().unwrap() as u8,
+        dec["bits_server"].as_u64().unwrap() as u8,
+    );
+    let want = sys.approx.pair(bw(a), bw(s));
+    assert!((dec["distortion_approx"].as_f64().unwrap() - want).abs() <= 1e-12 * want);
+    coinfer(&["run", "--quiet", "--out", "out", "s.ron"], d);
 }

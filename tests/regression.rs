@@ -661,54 +661,72 @@ fn write_f32_tensors(path: &Path, tensors: &[(&str, Vec<f32>)]) {
 }
 
 /// Issue 10: `profile` on NaN, inf, empty or all-zero tensors wrote
-/// λ = NaN / inf / 0 (KS 0.0000, a "perfect fit"), which `check` then rejected.
+/// λ = NaN / inf / 0 (KS 0.0000, a "perfect fit"), which `check` then
+/// rejected. NaN and inf stay clear errors; issue 11: all-zero, constant and
+/// single-weight tensors are degenerate (zero distortion, no λ), and profile
+/// and run.
 #[test]
-fn issue_10_profile_of_degenerate_tensors_is_a_clear_error() {
+fn issue_10_11_profile_of_non_finite_or_degenerate_tensors() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let good: Vec<f32> = (1..=100).map(|i| i as f32 * 1e-3).collect();
-    for (bad, values, expected) in [
-        (
-            "nan",
-            vec![0.1, f32::NAN, 0.2],
-            "tensor \"b.nan\" holds NaN or infinite weights",
-        ),
-        (
-            "inf",
-            vec![0.1, f32::INFINITY],
-            "tensor \"b.inf\" holds NaN or infinite weights",
-        ),
-        ("zero", vec![0.0; 50], "block \"b.zero\" is zero"),
+    let profile = ["profile", "m.safetensors", "--group-by", "1", "--quantize", "all"];
+    for (bad, values) in [
+        ("nan", vec![0.1, f32::NAN, 0.2]),
+        ("inf", vec![0.1, f32::INFINITY]),
     ] {
         let name = format!("b.{bad}");
         write_f32_tensors(
             &d.join("m.safetensors"),
             &[("a.w", good.clone()), (&name, values)],
         );
-        let o = coinfer_in(&bin(), &["profile", "m.safetensors", "--group-by", "2"], d);
+        let o = coinfer_in(&bin(), &profile, d);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && err.contains(expected), "{bad}: {err}");
+        let expected = format!("tensor \"b.{bad}\" holds NaN or infinite weights");
+        assert!(!o.status.success() && err.contains(&expected), "{bad}: {err}");
         assert!(o.stdout.is_empty(), "{bad}: nothing may be written");
     }
-    // An empty tensor is skipped and listed; a constant one profiles.
+    // An empty tensor is skipped and listed; degenerate ones profile.
     write_f32_tensors(
         &d.join("m.safetensors"),
         &[
             ("a.w", good.clone()),
+            ("a.zero", vec![0.0; 50]),
             ("b.empty", vec![]),
-            ("c.const", vec![0.25; 40]),
+            ("c.const", vec![-0.25, 0.25, 0.25]),
+            ("c.single", vec![3.0]),
         ],
     );
-    let o = ok_in(
-        &bin(),
-        &["profile", "m.safetensors", "--group-by", "1", "--out", "p.ron"],
-        d,
-    );
+    let o = ok_in(&bin(), &[&profile[..], &["--out", "p.ron"]].concat(), d);
     assert!(String::from_utf8_lossy(&o.stderr).contains("skipped b.empty (F32): empty"));
     let text = std::fs::read_to_string(d.join("p.ron")).unwrap();
-    assert!(text.contains("name: \"c\", params: 40, lambda: 4.0"), "{text}");
-    std::fs::write(d.join("s.ron"), "(model: (profile: \"p.ron\", split: 1))").unwrap();
-    ok_in(&bin(), &["check", "s.ron"], d);
+    // λ of block a from a.w alone: 100 / Σ|w| (a.zero is degenerate).
+    let lambda = 100.0 / good.iter().map(|&w| f64::from(w)).sum::<f64>();
+    assert!(
+        text.contains(&format!("name: \"a\", params: 150, lambda: {lambda:?}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("name: \"c\", params: 4, degenerate: true"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "// degenerate (all magnitudes equal: zero distortion, not in lambda): a.zero (50 weights)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(": inf") && !text.contains("NaN"), "{text}");
+    std::fs::write(
+        d.join("s.ron"),
+        "(seeds: 2, horizon_s: 20, model: (profile: \"p.ron\", split: 1), policies: [(name: \"fixed\", bits_agent: 4, bits_server: 4)])",
+    )
+    .unwrap();
+    ok_in(&bin(), &["run", "--quiet", "--out", "out", "s.ron"], d);
+    let summary = std::fs::read_to_string(d.join("out/summary.csv")).unwrap();
+    let measured: f64 = column(&summary, "distortion_measured_mean")[0].parse().unwrap();
+    // Only a.w (100 of the 154 weights) has distortion; c is degenerate.
+    assert!(measured > 0.0 && measured.is_finite(), "{summary}");
 }
 
 /// Issue 10: unclear errors for an unclosed string, a fractional count, a
@@ -1213,4 +1231,23 @@ fn issue_10_fuzz_infinite_static_power_is_refused() {
     );
     let err = compile_err(r#"(sweep: [(param: "server.cpu.static_power_w", values: [1e308, 0.5])])"#);
     assert!(err.contains("server.cpu.static_power_w"), "{err}");
+}
+
+/// Issue 11: `coinfer distortion` on a profile that fails to load reported
+/// only the scenario parser's complaint ("unknown field `source`"), hiding
+/// the profile's own error.
+#[test]
+fn issue_11_distortion_reports_a_broken_profiles_own_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("p.ron"),
+        "(source: \"m.safetensors\", group_depth: 1, blocks: [(name: \"a\", params: 10, lamda: 3.0)])",
+    )
+    .unwrap();
+    let o = coinfer_in(&bin(), &["distortion", "p.ron", "--out", "x"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("as a profile:") && err.contains("lamda"), "{err}");
+    assert!(err.contains("as a scenario:"), "{err}");
 }

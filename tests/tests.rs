@@ -14,6 +14,7 @@ mod plot;
 mod policies;
 mod quant;
 mod queueing;
+mod real_weights;
 mod regression;
 mod scenario_errors;
 mod schema;

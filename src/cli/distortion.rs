@@ -5,8 +5,10 @@
 use crate::fsio::write_atomic;
 use crate::model::laim::BlockConfig;
 use crate::policy::Registry;
-use crate::quant::study::{block_rows, output_calibrations, BlockRow, BlockWeights};
-use crate::quant::{load_block_weights, sample_laplace, Aggregation, QuantizerKind};
+use crate::quant::study::{
+    block_rows, checkpoint_rows, output_calibrations, BlockRow, BlockWeights, TensorRows,
+};
+use crate::quant::{sample_laplace, Aggregation, Checkpoint, Quantize, QuantizerKind, Role};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::scenario::{parse_ron, ProfileFile};
 use crate::study::Study;
@@ -46,6 +48,23 @@ pub struct Args {
     /// Output folder (default: results/distortion-<input name>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also fit each block's sensitivity A_l (on a proxy network with one
+    /// layer per block, with the first of --quantizers) and write the input's
+    /// blocks with these coefficients as a profile to this file.
+    #[arg(long)]
+    fit_profile: Option<PathBuf>,
+    /// The output model the coefficients are fitted for (--fit-profile).
+    #[arg(long, value_enum, default_value = "quadrature")]
+    combine: CombineArg,
+}
+
+/// `--combine` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CombineArg {
+    /// D_out = Σ A_l n_l d_l.
+    Linear,
+    /// D_out = (Σ (A_l n_l d_l)²)^½.
+    Quadrature,
 }
 
 /// A quantizer named on the command line.
@@ -98,34 +117,124 @@ fn parse_bits(s: &str) -> Result<BitList, String> {
 
 /// Blocks, where their weights come from, and the default sample size.
 struct Source {
+    /// The profile file, when the input is one.
+    profile: Option<ProfileFile>,
     blocks: Vec<BlockConfig>,
-    weights_file: Option<(PathBuf, usize)>,
+    weights_file: Option<WeightsFile>,
     samples: usize,
 }
 
+impl Source {
+    /// The input as a profile: the profile itself, or a scenario's model.
+    fn profile_of(&self, input: &Path) -> ProfileFile {
+        self.profile.clone().unwrap_or_else(|| {
+            let dir = input.parent().unwrap_or(Path::new("."));
+            ProfileFile {
+                source: self.weights_file.as_ref().map(|f| {
+                    let p = f.path.strip_prefix(dir).unwrap_or(&f.path);
+                    p.display().to_string()
+                }),
+                group_depth: self.weights_file.as_ref().map(|f| f.group_depth),
+                quantize: self.weights_file.as_ref().map(|f| f.quantize).unwrap_or_default(),
+                combine: None,
+                blocks: self.blocks.clone(),
+            }
+        })
+    }
+}
+
+/// A checkpoint and how its tensors form blocks.
+struct WeightsFile {
+    path: PathBuf,
+    group_depth: usize,
+    quantize: Quantize,
+}
+
+/// Reads a profile or a scenario; if it is neither, both reasons are given,
+/// so a broken profile is not reported as a bad scenario only.
 fn load_source(path: &Path, registry: &Registry) -> Result<Source> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if let Ok(profile) = parse_ron::<ProfileFile>(path, &text) {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        return Ok(Source {
-            weights_file: profile
-                .source
-                .map(|s| (dir.join(s), profile.group_depth.unwrap_or(1))),
-            blocks: profile.blocks,
-            samples: 100_000,
-        });
-    }
-    let study = Study::load(path, registry).context("not a profile, and not a valid scenario")?;
+    let as_profile = match parse_ron::<ProfileFile>(path, &text) {
+        Ok(profile) => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            return Ok(Source {
+                weights_file: profile.source.as_ref().map(|s| WeightsFile {
+                    path: dir.join(s),
+                    group_depth: profile.group_depth.unwrap_or(1),
+                    quantize: profile.quantize,
+                }),
+                blocks: profile.blocks.clone(),
+                profile: Some(profile),
+                samples: 100_000,
+            });
+        }
+        Err(e) => e,
+    };
+    let study = match Study::load(path, registry) {
+        Ok(study) => study,
+        Err(as_scenario) => anyhow::bail!(
+            "{} is neither a profile nor a scenario\n  as a profile: {as_profile}\n  as a scenario: {as_scenario}",
+            path.display()
+        ),
+    };
     let sc = study.scenario();
     Ok(Source {
+        profile: None,
         blocks: sc.model.blocks.clone().unwrap_or_default(),
-        weights_file: sc
-            .model
-            .weights_file
-            .as_ref()
-            .map(|f| (PathBuf::from(f), sc.model.group_depth)),
+        weights_file: sc.model.weights_file.as_ref().map(|f| WeightsFile {
+            path: PathBuf::from(f),
+            group_depth: sc.model.group_depth,
+            quantize: sc.model.quantize,
+        }),
         samples: sc.quantizer.sample_weights,
     })
+}
+
+/// The block rows, and the per-tensor rows when the weights are real.
+fn measure(
+    src: &Source,
+    args: &Args,
+    kinds: &[QuantizerKind],
+    samples: usize,
+) -> Result<(Vec<BlockRow>, Vec<TensorRows>)> {
+    // A degenerate block has no law: λ = ∞ (bounds 0, synthetic weights all 0).
+    let lambda = |b: &BlockConfig| b.lambda.unwrap_or(f64::INFINITY);
+    if let Some(f) = &src.weights_file {
+        let ck = Checkpoint::open(&f.path)?;
+        let blocks: Vec<(String, f64, f64)> = src
+            .blocks
+            .iter()
+            .map(|b| (b.name.clone(), b.params, lambda(b)))
+            .collect();
+        return Ok(checkpoint_rows(
+            &ck,
+            &blocks,
+            f.group_depth,
+            f.quantize,
+            kinds,
+            &args.bits.0,
+            samples,
+        )?);
+    }
+    let blocks: Vec<BlockWeights> = src
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(l, b)| BlockWeights {
+            name: b.name.clone(),
+            params: b.params,
+            lambda: lambda(b),
+            weights: match b.lambda {
+                Some(lambda) => sample_laplace(
+                    &mut stream(args.seed, StreamId::new(Purpose::Weights, l as u32)),
+                    lambda,
+                    samples,
+                ),
+                None => Vec::new(),
+            },
+        })
+        .collect();
+    Ok((block_rows(&blocks, kinds, &args.bits.0), Vec::new()))
 }
 
 pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
@@ -133,24 +242,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let samples = args.samples.map_or(src.samples, |s| s as usize);
     anyhow::ensure!(args.group_size != Some(0), "--group-size must be at least 1");
     let kinds: Vec<QuantizerKind> = args.quantizers.iter().map(|q| q.kind(args.group_size)).collect();
-    let mut blocks = Vec::new();
-    for (l, b) in src.blocks.iter().enumerate() {
-        let weights = match &src.weights_file {
-            Some((file, depth)) => load_block_weights(file, &b.name, *depth, samples)?,
-            None => sample_laplace(
-                &mut stream(args.seed, StreamId::new(Purpose::Weights, l as u32)),
-                b.lambda,
-                samples,
-            ),
-        };
-        blocks.push(BlockWeights {
-            name: b.name.clone(),
-            params: b.params,
-            lambda: b.lambda,
-            weights,
-        });
-    }
-    let rows = block_rows(&blocks, &kinds, &args.bits.0);
+    let (rows, tensor_rows) = measure(&src, &args, &kinds, samples)?;
     let stem = args.input.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
     let out = args
         .out
@@ -208,6 +300,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         "quantizer",
         "bits",
         "measured",
+        "std_error",
         "lower",
         "upper",
         "kappa_q",
@@ -220,12 +313,19 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
             r.quantizer.to_string(),
             r.bits.to_string(),
             r.measured.to_string(),
+            r.std_error.map(|e| e.to_string()).unwrap_or_default(),
             r.lower.to_string(),
             r.upper.to_string(),
             r.kappa_q.to_string(),
         ])?;
     }
     write_atomic(&out.join("distortion.csv"), &w.into_inner()?)?;
+    if !tensor_rows.is_empty() {
+        write_atomic(
+            &out.join("tensors.csv"),
+            &tensors_csv(&tensor_rows, &args.bits.0)?,
+        )?;
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["quantizer", "form", "set", "bits", "predicted", "measured"])?;
     for (q, agg, c) in &calib {
@@ -260,7 +360,59 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     )?;
     crate::report::figures::draw_distortion(&out, &[crate::plot::Format::Svg, crate::plot::Format::Png])?;
     eprintln!("wrote {}", out.display());
+    if let Some(file) = &args.fit_profile {
+        let combine = match args.combine {
+            CombineArg::Linear => Aggregation::Linear,
+            CombineArg::Quadrature => Aggregation::Quadrature,
+        };
+        let fit = super::fit_profile::Fit {
+            quantizer: kinds[0],
+            combine,
+            width: args.net_width as usize,
+            seed: args.seed,
+        };
+        fit.write(&src.profile_of(&args.input), &args.input, file)?;
+    }
     Ok(())
+}
+
+/// `tensors.csv`: one row per tensor, quantizer and bit-width.
+fn tensors_csv(rows: &[TensorRows], bits: &[Bits]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "block",
+        "tensor",
+        "params",
+        "role",
+        "scored",
+        "quantizer",
+        "bits",
+        "measured",
+        "std_error",
+    ])?;
+    for r in rows {
+        for t in &r.tensors {
+            let role = match t.role {
+                Role::Quantized => "quantized",
+                Role::Degenerate => "degenerate",
+                Role::Fixed16 => "fixed16",
+            };
+            for &b in bits {
+                w.write_record([
+                    r.block.clone(),
+                    t.name.clone(),
+                    t.params.to_string(),
+                    role.to_string(),
+                    t.scored.to_string(),
+                    r.quantizer.to_string(),
+                    b.to_string(),
+                    t.distortion[usize::from(b)].to_string(),
+                    t.std_error[usize::from(b)].to_string(),
+                ])?;
+            }
+        }
+    }
+    Ok(w.into_inner()?)
 }
 
 fn print_table(
@@ -272,7 +424,7 @@ fn print_table(
     if real {
         writeln!(
             out,
-            "Weights: real tensors. D_L and D_U use the fitted lambda: references, not guarantees."
+            "Weights: real tensors, each with its own scale from all its weights (d: weighted mean over the\nblock's quantized tensors, estimated on a stratified random sample, ± its standard error).\nD_L and D_U use the fitted lambda: references, not guarantees."
         )?;
     } else {
         writeln!(
@@ -289,6 +441,9 @@ fn print_table(
         write!(out, "{:>4} {:>11} {:>11}", "bits", "D_L", "D_U")?;
         for k in kinds {
             write!(out, " {:>11} {:>7}", k.name(), "kappa")?;
+            if real {
+                write!(out, " {:<10}", " s.e.")?;
+            }
         }
         writeln!(out)?;
         let mut bits: Vec<Bits> = of_block.iter().map(|r| r.bits).collect();
@@ -300,6 +455,9 @@ fn print_table(
             for k in kinds {
                 if let Some(r) = at.iter().find(|r| r.quantizer == k.name()) {
                     write!(out, " {:>11.4e} {:>7.3}", r.measured, r.kappa_q)?;
+                    if let Some(se) = r.std_error {
+                        write!(out, " ±{:<9.2e}", se)?;
+                    }
                 }
             }
             writeln!(out)?;

@@ -13,6 +13,7 @@
 //! ```
 
 mod distortion;
+mod fit_profile;
 mod profile;
 mod run;
 mod solve;

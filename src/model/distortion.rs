@@ -10,6 +10,7 @@
 //! which is exactly the relaxed objective used by the paper's joint design.
 
 use crate::model::laim::Side;
+use crate::quant::Aggregation;
 use crate::units::Bits;
 
 /// Which analytic distortion bound a table uses.
@@ -81,29 +82,62 @@ pub fn side_tables(layers: &[Layer], bound: Bound) -> SideTables {
     }
 }
 
-/// Per-side sums `Σ_l A_l n_l D(b, λ_l)` for every bit-width, so a pair's
-/// output distortion is two table look-ups.
+/// Per-side sums of the blocks' terms `t_l(b) = A_l n_l d_l(b)` for every
+/// bit-width, so a pair's output distortion is two table look-ups.
+///
+/// With [`Aggregation::Linear`] the sides hold `Σ t_l` and a pair's
+/// distortion is their sum; with [`Aggregation::Quadrature`] they hold
+/// `Σ t_l²` and a pair's distortion is `√(S_a + S_s)`. Either way the pair
+/// ordering is that of `side(a) + side(s)`, so solvers minimise that sum.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DistortionTable {
     /// `[side][bits]`, valid for bits in 2..=16.
     values: [[f64; 17]; 2],
+    combine: Aggregation,
 }
 
 impl DistortionTable {
-    /// The table of the two sides' per-bit sums.
+    /// The linear table of the two sides' per-bit sums.
     pub fn from_sides(agent: [f64; 17], server: [f64; 17]) -> DistortionTable {
         DistortionTable {
             values: [agent, server],
+            combine: Aggregation::Linear,
         }
     }
 
-    /// The contribution of one side at `bits`.
+    /// The table of per-block terms `terms(l, b) = A_l n_l d_l(b)` of the
+    /// blocks `l` on each side (`side_of(l)`), combined by `combine`.
+    pub fn from_terms(
+        blocks: usize,
+        side_of: impl Fn(usize) -> Side,
+        combine: Aggregation,
+        terms: impl Fn(usize, Bits) -> f64,
+    ) -> DistortionTable {
+        let mut values = [[0.0; 17]; 2];
+        for l in 0..blocks {
+            for b in Bits::all() {
+                let t = terms(l, b);
+                values[side_of(l) as usize][usize::from(b)] += match combine {
+                    Aggregation::Linear => t,
+                    Aggregation::Quadrature => t * t,
+                };
+            }
+        }
+        DistortionTable { values, combine }
+    }
+
+    /// The contribution of one side at `bits` (a sum of squares for a
+    /// quadrature table): what solvers add up.
     pub fn side(&self, side: Side, bits: Bits) -> f64 {
         self.values[side as usize][usize::from(bits)]
     }
 
     /// The output distortion of the pair `(bits_agent, bits_server)`.
     pub fn pair(&self, bits_agent: Bits, bits_server: Bits) -> f64 {
-        self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server)
+        let sum = self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server);
+        match self.combine {
+            Aggregation::Linear => sum,
+            Aggregation::Quadrature => sum.sqrt(),
+        }
     }
 }

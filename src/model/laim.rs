@@ -10,8 +10,12 @@
 
 use crate::check;
 use crate::model::distortion::{self, DistortionTable, Layer, SideTables};
-use crate::quant::Quantizer;
+use crate::quant::{
+    block_distortion, measure_block, Aggregation, Checkpoint, ProfileError, Quantize, Quantizer,
+    QuantizerKind,
+};
 use crate::units::Bits;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// One block of the model as written in a scenario or profile.
@@ -24,9 +28,19 @@ pub struct BlockConfig {
     /// Number of weights `n_l`.
     #[serde(deserialize_with = "check::positive")]
     pub params: f64,
-    /// Rate `λ_l` of the exponential law of weight magnitudes (`E|w| = 1/λ`).
-    #[serde(deserialize_with = "check::positive")]
-    pub lambda: f64,
+    /// Rate `λ_l` of the exponential law of weight magnitudes (`E|w| = 1/λ`);
+    /// required unless the block is `degenerate`.
+    #[serde(
+        default,
+        deserialize_with = "check::positive_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lambda: Option<f64>,
+    /// Every quantized weight of the block has the same magnitude (as
+    /// `coinfer profile` finds for all-zero or constant tensors): no
+    /// exponential law fits and the distortion is 0 at every bit-width.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub degenerate: bool,
     /// Output sensitivity `A_l` (default `1/Σn`).
     #[serde(
         default,
@@ -62,6 +76,9 @@ pub struct Laim {
     pub split: usize,
     /// Size of the intermediate features sent at the split, bits.
     pub payload_bits: f64,
+    /// How the blocks' terms `A_l n_l d_l` combine in the measured and
+    /// approximated output distortion (the bounds are always linear).
+    pub combine: Aggregation,
 }
 
 /// A block with its sensitivity resolved.
@@ -71,7 +88,8 @@ pub struct Block {
     pub name: String,
     /// Number of weights.
     pub params: f64,
-    /// Exponential rate of weight magnitudes.
+    /// Exponential rate of weight magnitudes (`∞` for a degenerate block:
+    /// zero distortion, zero relaxed weight).
     pub lambda: f64,
     /// Output sensitivity `A_l`.
     pub coef: f64,
@@ -79,14 +97,14 @@ pub struct Block {
 
 impl Laim {
     /// Resolves default sensitivities (`1/Σn`) from block configs.
-    pub fn new(blocks: &[BlockConfig], split: usize, payload_bits: f64) -> Laim {
+    pub fn new(blocks: &[BlockConfig], split: usize, payload_bits: f64, combine: Aggregation) -> Laim {
         let total: f64 = blocks.iter().map(|b| b.params).sum();
         let blocks = blocks
             .iter()
             .map(|b| Block {
                 name: b.name.clone(),
                 params: b.params,
-                lambda: b.lambda,
+                lambda: b.lambda.unwrap_or(f64::INFINITY),
                 coef: b.coef.unwrap_or(1.0 / total),
             })
             .collect();
@@ -94,6 +112,7 @@ impl Laim {
             blocks,
             split,
             payload_bits,
+            combine,
         }
     }
 
@@ -134,15 +153,56 @@ impl Laim {
 
     /// The table of `Σ A_l n_l d_l(b)` where `d_l(b)` is what quantizer `q`
     /// really achieves on the weights `weights(l)` of block `l`.
+    /// Degenerate blocks (`λ = ∞`) contribute 0.
     pub fn quantizer_table(&self, q: &dyn Quantizer, weights: impl Fn(usize) -> Vec<f32>) -> DistortionTable {
-        let mut values = [[0.0; 17]; 2];
-        for (l, block) in self.blocks.iter().enumerate() {
-            let w = weights(l);
-            let side = self.side_of(l) as usize;
-            for b in Bits::all() {
-                values[side][usize::from(b)] += block.coef * block.params * q.distortion(&w, b);
-            }
-        }
-        DistortionTable::from_sides(values[0], values[1])
+        let d: Vec<[f64; 17]> = self
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(l, block)| {
+                if block.lambda.is_infinite() {
+                    return [0.0; 17];
+                }
+                let w = weights(l);
+                let mut d = [0.0; 17];
+                for b in Bits::all() {
+                    d[usize::from(b)] = q.distortion(&w, b);
+                }
+                d
+            })
+            .collect();
+        self.table(|l| d[l])
+    }
+
+    /// The table of this model's terms `A_l n_l d[l][b]`.
+    fn table(&self, d: impl Fn(usize) -> [f64; 17]) -> DistortionTable {
+        DistortionTable::from_terms(
+            self.blocks.len(),
+            |l| self.side_of(l),
+            self.combine,
+            |l, b| {
+                let block = &self.blocks[l];
+                block.coef * block.params * d(l)[usize::from(b)]
+            },
+        )
+    }
+
+    /// The table of `Σ A_l n_l d_l(b)` where `d_l(b)` is what the quantizer
+    /// `kind` achieves on the real tensors of block `l` in `checkpoint`
+    /// (blocks by name at `group_depth`; see [`measure_block`]).
+    pub fn checkpoint_table(
+        &self,
+        checkpoint: &Checkpoint,
+        group_depth: usize,
+        quantize: Quantize,
+        kind: QuantizerKind,
+        samples: usize,
+    ) -> Result<DistortionTable, ProfileError> {
+        let per_block = self
+            .blocks
+            .par_iter()
+            .map(|b| measure_block(checkpoint, &b.name, group_depth, quantize, kind, samples))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.table(|l| block_distortion(&per_block[l]).distortion))
     }
 }

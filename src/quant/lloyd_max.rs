@@ -87,7 +87,9 @@ impl LloydMax {
     /// than levels, each repeated (or with many weights per level), get the
     /// distinct magnitudes as levels (zero error). With fewer than
     /// [`FEW_PER_LEVEL`] weights per level, refining on the data would
-    /// memorise it, so the codebook is the compander (a) below, unrefined.
+    /// memorise it, so the codebook is the compander (a) or the uniform grid
+    /// (c) below, unrefined, whichever has the smaller error on `w` (the
+    /// compander assumes an exponential law, which heavy tails break).
     /// Otherwise Lloyd runs from three starts, and the codebook with the
     /// smaller error on `w` is kept:
     /// (a) the compander with the high-resolution optimal point density for
@@ -117,8 +119,15 @@ impl LloydMax {
         if discrete && (2 * distinct.len() <= n || n >= FEW_PER_LEVEL * n_levels) {
             return Codebook { levels: distinct };
         }
+        let s = x[n - 1];
+        let uniform: Vec<f64> = (0..n_levels)
+            .map(|k| k as f64 * s / (n_levels - 1) as f64)
+            .collect();
+        let err = |c: &Codebook| mean_abs_error(w, &c.apply(w));
         if n < FEW_PER_LEVEL * n_levels && lambda.is_finite() {
-            return Codebook { levels: compander };
+            // Two fixed grids, neither fitted to the sample: the better one.
+            let (c, u) = (Codebook { levels: compander }, Codebook { levels: uniform });
+            return if err(&u) < err(&c) { u } else { c };
         }
         if discrete {
             return Codebook { levels: distinct };
@@ -126,11 +135,6 @@ impl LloydMax {
         let quantile: Vec<f64> = (0..n_levels)
             .map(|k| x[((2 * k + 1) * n) / (2 * n_levels)])
             .collect();
-        let s = x[n - 1];
-        let uniform: Vec<f64> = (0..n_levels)
-            .map(|k| k as f64 * s / (n_levels - 1) as f64)
-            .collect();
-        let err = |c: &Codebook| mean_abs_error(w, &c.apply(w));
         let mut best: Option<(f64, Codebook)> = None;
         for start in [compander, strictly_increasing(quantile), uniform] {
             let c = self.iterate(&x, start);

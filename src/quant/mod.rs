@@ -14,12 +14,15 @@
 //!   output-distortion model `D_out ≈ Σ_l A_l n_l d_l(b_l)` or its
 //!   quadrature form ([`SyntheticNet`], [`calibrate`], [`Aggregation`]) with
 //!   a non-negative least-squares solver ([`nnls`]);
-//! * a memory-mapped profiler for `.safetensors` checkpoints
-//!   ([`profile_safetensors`], [`load_block_weights`]).
+//! * memory-mapped access to `.safetensors` checkpoints ([`Checkpoint`]), a
+//!   profiler fitting each block's law ([`profile_safetensors`]) and the
+//!   quantizers' distortion on the real tensors ([`measure_block`]).
 
 mod bounds;
+mod checkpoint;
 mod laplace;
 mod lloyd_max;
+mod measure;
 mod nnls;
 mod pot_log;
 mod profile;
@@ -28,13 +31,18 @@ mod synthetic;
 mod uniform;
 
 pub use bounds::{kappa_q, lower_bound, upper_bound};
+pub use checkpoint::{
+    block_of, Checkpoint, ProfileError, Quantize, SkippedTensor, TensorInfo, TensorStats, Weights,
+};
 pub use laplace::{fit_lambda, ks_distance, sample_laplace, KS_MAX_SAMPLES};
 pub use lloyd_max::{Codebook, LloydMax};
+pub use measure::{
+    allocate, block_distortion, measure_block, sample_indices, BlockDistortion, Role, TensorDistortion,
+    MIN_TENSOR_SAMPLE,
+};
 pub use nnls::nnls;
 pub use pot_log::PotLog;
-pub use profile::{
-    block_of, load_block_weights, profile_safetensors, BlockProfile, Profile, ProfileError, SkippedTensor,
-};
+pub use profile::{profile_safetensors, BlockProfile, Profile};
 pub use synthetic::{
     calibrate, measure_output_distortion, random_inputs, Activation, Aggregation, Calibration,
     CalibrationDesign, CalibrationRow, NetConfig, SyntheticNet,

@@ -28,17 +28,20 @@ impl Quantizer for Uniform {
         let mut out = Vec::with_capacity(w.len());
         for chunk in w.chunks(group) {
             let s = chunk.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())));
-            if s == 0.0 {
-                out.extend(chunk.iter().map(|_| 0.0f32));
-                continue;
-            }
-            let delta = s / steps;
-            out.extend(chunk.iter().map(|&x| {
-                // Magnitude level index k = round(|x|/Δ) is in 0..=L-1 since |x| <= s.
-                let k = (f64::from(x.abs()) / delta).round();
-                ((k * delta) as f32).copysign(x)
-            }));
+            out.extend(chunk.iter().map(|&x| round_to_grid(x, s, steps)));
         }
         out
     }
+}
+
+/// `x` rounded to the nearest of the levels `k·scale/steps`, `k = 0..=steps`
+/// (sign kept), for `|x| <= scale`; 0 when the scale is 0.
+pub(crate) fn round_to_grid(x: f32, scale: f64, steps: f64) -> f32 {
+    if scale == 0.0 {
+        return 0.0;
+    }
+    let delta = scale / steps;
+    // Magnitude level index k = round(|x|/Δ) is in 0..=steps since |x| <= scale.
+    let k = (f64::from(x.abs()) / delta).round();
+    ((k * delta) as f32).copysign(x)
 }

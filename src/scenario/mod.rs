@@ -22,6 +22,7 @@ use crate::model::link::ChannelConfig;
 use crate::model::server::ServerConfig;
 use crate::model::QuantizerConfig;
 use crate::policy::PolicySpec;
+use crate::quant::{Aggregation, Quantize};
 use crate::units::Bits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,15 @@ pub struct ModelConfig {
     pub weights_file: Option<String>,
     /// Name components that group the file's tensors into blocks (from the profile).
     pub group_depth: usize,
+    /// Which of the file's tensors are quantized (from the profile; default
+    /// `Matrices`: vectors stay at 16 bits).
+    pub quantize: Quantize,
+    /// How the blocks' terms `A_l n_l d_l` combine in `distortion_approx`,
+    /// `distortion_measured` and the `approx` objective: `Linear` (their
+    /// sum, SPEC 3.3) or `Quadrature` (the root of the sum of their squares).
+    /// Default: the profile's choice, else `Linear`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combine: Option<Aggregation>,
 }
 
 impl Default for ModelConfig {
@@ -59,6 +69,8 @@ impl Default for ModelConfig {
             payload_bits: 32.0 * 2560.0 * 16.0,
             weights_file: None,
             group_depth: 1,
+            quantize: Quantize::Matrices,
+            combine: None,
         }
     }
 }
@@ -69,7 +81,8 @@ pub fn blip2_blocks() -> Vec<BlockConfig> {
     let block = |name: &str, params: f64, lambda: f64| BlockConfig {
         name: name.into(),
         params,
-        lambda,
+        lambda: Some(lambda),
+        degenerate: false,
         coef: None,
         ks: None,
     };
@@ -90,6 +103,12 @@ pub struct ProfileFile {
     /// How many dot-separated name components grouped tensors into blocks.
     #[serde(default)]
     pub group_depth: Option<usize>,
+    /// Which tensors the profile counts as quantized (default `Matrices`).
+    #[serde(default)]
+    pub quantize: Quantize,
+    /// How the blocks' terms combine, if the coefficients were fitted for it.
+    #[serde(default)]
+    pub combine: Option<Aggregation>,
     /// The fitted blocks.
     pub blocks: Vec<BlockConfig>,
 }

@@ -28,7 +28,7 @@ use crate::model::laim::Laim;
 use crate::model::link::Fading;
 use crate::model::{reference_table, synthetic_table, System, World};
 use crate::policy::{PolicyFactory, Registry};
-use crate::quant::{load_block_weights, ProfileError};
+use crate::quant::Checkpoint;
 use crate::scenario::{blip2_blocks, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -52,6 +52,9 @@ pub struct StudyPoint {
     pub config: RawScenario,
     /// What every run at this point shares.
     pub system: System,
+    /// The measured-distortion table on the real tensors of
+    /// `model.weights_file`, if the model has one.
+    pub checkpoint_table: Option<DistortionTable>,
 }
 
 /// A validated study, ready to run.
@@ -100,6 +103,14 @@ impl Study {
             .zip(tables)
             .map(|(p, approx)| compile_point(&resolved, p, &policies, approx))
             .collect::<Result<Vec<_>, _>>()?;
+        let points = checkpoint_tables(points).map_err(|e| {
+            let field = if resolved.model.profile.is_some() {
+                "model.profile"
+            } else {
+                "model.weights_file"
+            };
+            resolved.error_at(field, format!("measuring the quantizer on the real weights: {e}"))
+        })?;
         Ok(Study {
             name: resolved.name.clone(),
             seeds,
@@ -168,28 +179,16 @@ impl StudyPoint {
         a.count as f64 * a.arrivals.rate_hz() * self.config.horizon_s
     }
 
-    /// The measured-distortion table of each seed: the quantizer applied to
-    /// the real tensors of `model.weights_file` (the same for every seed), or
-    /// to synthetic weights drawn from each seed's `Weights` streams.
-    pub fn measured_tables(&self, seeds: &[u64]) -> Result<Vec<DistortionTable>, ProfileError> {
-        let (c, laim) = (&self.config, &self.system.laim);
-        match &c.model.weights_file {
-            Some(file) => {
-                let path = Path::new(file);
-                let mut weights = Vec::new();
-                for b in &laim.blocks {
-                    let w =
-                        load_block_weights(path, &b.name, c.model.group_depth, c.quantizer.sample_weights)?;
-                    weights.push(w);
-                }
-                let q = c.quantizer.kind.build();
-                let table = laim.quantizer_table(q.as_ref(), |l| weights[l].clone());
-                Ok(vec![table; seeds.len()])
-            }
-            None => Ok(seeds
+    /// The measured-distortion table of each seed: the quantizer on the real
+    /// tensors of `model.weights_file` (the same for every seed), or on
+    /// synthetic weights drawn from each seed's `Weights` streams.
+    pub fn measured_tables(&self, seeds: &[u64]) -> Vec<DistortionTable> {
+        match &self.checkpoint_table {
+            Some(table) => vec![table.clone(); seeds.len()],
+            None => seeds
                 .par_iter()
-                .map(|&s| synthetic_table(laim, &c.quantizer, s))
-                .collect()),
+                .map(|&s| synthetic_table(&self.system.laim, &self.config.quantizer, s))
+                .collect(),
         }
     }
 }
@@ -230,9 +229,14 @@ fn resolve(mut raw: RawScenario) -> Result<RawScenario, ScenarioError> {
             let dir = ppath.parent().unwrap_or(Path::new("."));
             raw.model.weights_file = Some(dir.join(source).display().to_string());
             raw.model.group_depth = file.group_depth.unwrap_or(1);
+            raw.model.quantize = file.quantize;
+        }
+        if raw.model.combine.is_none() {
+            raw.model.combine = file.combine;
         }
     }
     raw.model.blocks.get_or_insert_with(blip2_blocks);
+    raw.model.combine.get_or_insert_default();
     raw.agents.cpu = raw.agents.cpu.resolved(&CpuConfig::agent_preset());
     raw.server.cpu = raw.server.cpu.resolved(&CpuConfig::server_preset());
     Ok(raw)
@@ -311,32 +315,66 @@ fn check_last_seed(raw: &RawScenario, plan: &SeedPlan) -> Result<(), ScenarioErr
 /// Each point's reference distortion table ([`reference_table`]), computed
 /// once per distinct (model, quantizer): most sweeps share one.
 fn reference_tables(points: &[sweep::Point]) -> Vec<DistortionTable> {
-    let key = |p: &sweep::Point| {
-        let m = &p.scenario.model;
-        serde_json::to_string(&(&m.blocks, m.split, &p.scenario.quantizer)).unwrap_or_default()
-    };
-    let keys: Vec<String> = points.iter().map(key).collect();
+    let configs: Vec<&RawScenario> = points.iter().map(|p| &p.scenario).collect();
+    once_per_model(&configs, |c| {
+        let blocks = c.model.blocks.as_deref().unwrap_or_default();
+        reference_table(
+            &Laim::new(
+                blocks,
+                c.model.split,
+                c.model.payload_bits,
+                c.model.combine.unwrap_or_default(),
+            ),
+            &c.quantizer,
+        )
+    })
+}
+
+/// Fills in each point's [`StudyPoint::checkpoint_table`], measuring each
+/// distinct model file once; `Err` is the reason a file cannot be measured.
+fn checkpoint_tables(mut points: Vec<StudyPoint>) -> Result<Vec<StudyPoint>, String> {
+    let configs: Vec<&RawScenario> = points.iter().map(|p| &p.config).collect();
+    let tables = once_per_model(&configs, |c| {
+        let m = &c.model;
+        let file = m.weights_file.as_ref()?;
+        let blocks = m.blocks.as_deref().unwrap_or_default();
+        let laim = Laim::new(blocks, m.split, m.payload_bits, m.combine.unwrap_or_default());
+        let measure = |ck: Checkpoint| {
+            laim.checkpoint_table(
+                &ck,
+                m.group_depth,
+                m.quantize,
+                c.quantizer.kind,
+                c.quantizer.sample_weights,
+            )
+        };
+        Some(
+            Checkpoint::open(Path::new(file))
+                .and_then(measure)
+                .map_err(|e| e.to_string()),
+        )
+    });
+    for (p, t) in points.iter_mut().zip(tables) {
+        p.checkpoint_table = t.transpose()?;
+    }
+    Ok(points)
+}
+
+/// `f` of each configuration, computed once per distinct model and quantizer.
+fn once_per_model<T: Clone + Send>(configs: &[&RawScenario], f: impl Fn(&RawScenario) -> T + Sync) -> Vec<T> {
+    let key = |c: &RawScenario| serde_json::to_string(&(&c.model, &c.quantizer)).unwrap_or_default();
+    let keys: Vec<String> = configs.iter().map(|c| key(c)).collect();
     let mut distinct: Vec<usize> = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         if !distinct.iter().any(|&j| keys[j] == *k) {
             distinct.push(i);
         }
     }
-    let tables: Vec<DistortionTable> = distinct
-        .par_iter()
-        .map(|&i| {
-            let c = &points[i].scenario;
-            let blocks = c.model.blocks.as_deref().unwrap_or_default();
-            reference_table(
-                &Laim::new(blocks, c.model.split, c.model.payload_bits),
-                &c.quantizer,
-            )
-        })
-        .collect();
+    let values: Vec<T> = distinct.par_iter().map(|&i| f(configs[i])).collect();
     keys.iter()
         .map(|k| {
             let d = distinct.iter().position(|&j| keys[j] == *k).unwrap_or(0);
-            tables[d].clone()
+            values[d].clone()
         })
         .collect()
 }
@@ -364,6 +402,7 @@ fn compile_point(
         params: point.params,
         config,
         system,
+        checkpoint_table: None,
     })
 }
 
@@ -378,6 +417,20 @@ fn check_point(
     let blocks = c.model.blocks.as_deref().unwrap_or_default();
     if blocks.is_empty() {
         return err("model.blocks", "empty list: expected at least one block".into());
+    }
+    for (l, b) in blocks.iter().enumerate() {
+        let field = format!("model.blocks[{l}].lambda");
+        match (b.lambda, b.degenerate) {
+            (None, false) => {
+                let msg = format!("block {:?} has no lambda: give the rate of its weight magnitudes, or `degenerate: true` if they are all equal (zero distortion)", b.name);
+                return err(&field, msg);
+            }
+            (Some(_), true) => {
+                let msg = format!("block {:?} is marked `degenerate` (no law, zero distortion) and also has a lambda: give one or the other", b.name);
+                return err(&field, msg);
+            }
+            _ => {}
+        }
     }
     let n = blocks.len();
     if c.model.split > n {
@@ -424,7 +477,12 @@ fn check_point(
     let cpu = |prefix: &str, cfg: &CpuConfig| cfg.build().map_err(|(f, m)| (format!("{prefix}.{f}"), m));
     let agent_cpu = cpu("agents.cpu", &c.agents.cpu)?;
     let server_cpu = cpu("server.cpu", &c.server.cpu)?;
-    let laim = Laim::new(blocks, c.model.split, c.model.payload_bits);
+    let laim = Laim::new(
+        blocks,
+        c.model.split,
+        c.model.payload_bits,
+        c.model.combine.unwrap_or_default(),
+    );
     Ok(System::new(
         laim, agent_cpu, server_cpu, &c.agents, &c.channel, &c.server, approx,
     ))
