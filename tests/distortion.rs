@@ -2,7 +2,7 @@
 //! distortion of simulated requests on real tensors.
 
 use crate::quant::write_checkpoint;
-use crate::util::{bin, bw, root};
+use crate::util::{bin, bw, column, root};
 use coinfer::quant::{lower_bound, Checkpoint, Quantizer, Uniform};
 use coinfer::units::Bits;
 use std::process::Command;
@@ -15,12 +15,6 @@ fn coinfer(args: &[&str], dir: &std::path::Path) -> std::process::Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn column(csv_text: &str, name: &str) -> Vec<String> {
-    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
-    let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
-    r.records().map(|rec| rec.unwrap()[i].to_string()).collect()
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Regression tests, named after the issue that reported the bug.
 
-use crate::util::{bin, root, scenario};
+use crate::util::{bin, column, root, scenario};
 use coinfer::policy::Registry;
 use coinfer::study::Study;
 use std::path::{Path, PathBuf};
@@ -292,17 +292,11 @@ fn issue_9_custom_policy_runs_through_every_subcommand() {
     );
 }
 
-fn run_quiet(text: &str) -> String {
+pub(crate) fn run_quiet(text: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("s.ron"), text).unwrap();
     ok_in(&bin(), &["run", "--quiet", "--out", "out", "s.ron"], tmp.path());
     std::fs::read_to_string(tmp.path().join("out/summary.csv")).unwrap()
-}
-
-fn column(csv_text: &str, name: &str) -> Vec<String> {
-    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
-    let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
-    r.records().map(|rec| rec.unwrap()[i].to_string()).collect()
 }
 
 /// Issue 10: `deadline_s: 1e30` (meant as "none") overflowed the nanosecond
@@ -854,8 +848,9 @@ fn decisions_across_channels(
     for point in &study.points {
         let system = &point.system;
         for snr_db in (-5..=40).step_by(3) {
-            let rate = channel.rate(10f64.powf(snr_db as f64 / 10.0));
-            let ctx = DecisionContext::one_shot(system, rate);
+            let snr = 10f64.powf(snr_db as f64 / 10.0);
+            let rate = channel.rate(snr);
+            let ctx = DecisionContext::one_shot(system, snr);
             let d = policies.map(|p| {
                 p.factory
                     .build(stream(1, StreamId::new(Purpose::Policy, 0)))

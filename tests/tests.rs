@@ -6,6 +6,7 @@ mod cli;
 mod conservation;
 mod determinism;
 mod distortion;
+mod embodiment;
 mod figures;
 mod fuzz;
 mod golden;

@@ -46,3 +46,10 @@ pub fn bin() -> PathBuf {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The values of column `name` of a CSV text, in row order.
+pub fn column(csv_text: &str, name: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    r.records().map(|rec| rec.unwrap()[i].to_string()).collect()
+}

@@ -50,10 +50,12 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
             anyhow::ensure!(d.is_finite() && d > 0.0, "--distance-m must be a positive number");
             sc.channel.mean_snr(d, 0.0)
         }
-        (None, None) => sc.channel.mean_snr(sc.agents.mobility.mean_distance_m(), 0.0),
+        (None, None) => sc
+            .channel
+            .mean_snr(sc.agents.mobility.mean_distance_m(sc.horizon_s), 0.0),
     };
     let rate: BitsPerSec = sc.channel.rate(snr);
-    let ctx = DecisionContext::one_shot(system, rate);
+    let ctx = DecisionContext::one_shot(system, snr);
     let p = problem(&ctx, &Options::default(), 0.0);
     let mut rows = Vec::new();
     for lp in &study.policies {

@@ -222,9 +222,8 @@ impl Engine<'_, '_, '_, '_> {
         let server = self.server_view();
         let system = self.world.system;
         let agent = &mut self.world.agents[i as usize];
-        let rate = agent.link.rate_at(now);
-        let gain = agent.link.gain_at(now);
-        for v in [i as u64, now.0, gain.to_bits()] {
+        let seen = agent.link.estimate(now);
+        for v in [i as u64, now.0, seen.gain.to_bits()] {
             self.fingerprint.write_u64(v);
         }
         let factor = self.world.service.draw(&mut agent.service_rng);
@@ -232,7 +231,8 @@ impl Engine<'_, '_, '_, '_> {
             now,
             agent: i,
             system,
-            rate,
+            rate: seen.rate,
+            mean_snr: seen.mean_snr,
             server,
         };
         let decision = self.policy.decide(&ctx);
@@ -249,6 +249,8 @@ impl Engine<'_, '_, '_, '_> {
         );
         req.predicted_latency_s = predicted.total_time_s;
         req.predicted_agent_energy_j = predicted.agent_energy_j;
+        let planned_rate = decision.assumed_rate.unwrap_or(seen.rate);
+        req.predicted_tx_s = system.laim.payload_bits / planned_rate.0;
         agent.created += 1;
         self.out.generated += 1;
         self.out.counted += req.counted as u64;

@@ -161,6 +161,18 @@ pub const SCHEMA: &[Metric] = &[
         kind: MetricKind::PerRequest(|s| flag(s.request.done > s.request.deadline)),
     },
     Metric {
+        name: "tx_overrun_rate",
+        unit: "",
+        label: "Uplink slower than planned",
+        short_label: Some("tx overrun"),
+        // The transmission took longer than the payload over the rate the
+        // decision planned with (its channel view), beyond rounding to 1 ns.
+        kind: MetricKind::PerRequest(|s| {
+            let r = s.request;
+            flag((r.server_arrival - r.tx_start).as_secs() > r.predicted_tx_s + 2e-9)
+        }),
+    },
+    Metric {
         name: "budget_violation_rate",
         unit: "",
         label: "budget violation",

@@ -8,6 +8,7 @@
 
 use crate::check;
 use crate::model::cpu::CpuConfig;
+pub use crate::model::mobility::Mobility;
 use crate::units::{SimDuration, SimTime};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -40,33 +41,6 @@ impl Arrivals {
         match self {
             Arrivals::Periodic { period_s, .. } => 1.0 / period_s,
             Arrivals::Poisson { rate_hz } => *rate_hz,
-        }
-    }
-}
-
-/// Where an agent is.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub enum Mobility {
-    /// A fixed distance to the access point.
-    Static {
-        /// Distance, m.
-        #[serde(deserialize_with = "check::positive")]
-        distance_m: f64,
-    },
-}
-
-impl Mobility {
-    /// Distance to the access point at time `t`, m.
-    pub fn distance_m(&self, _t: SimTime) -> f64 {
-        match self {
-            Mobility::Static { distance_m } => *distance_m,
-        }
-    }
-
-    /// Time-averaged distance over a run, m (for the static problem).
-    pub fn mean_distance_m(&self) -> f64 {
-        match self {
-            Mobility::Static { distance_m } => *distance_m,
         }
     }
 }
@@ -108,7 +82,7 @@ impl Default for AgentsConfig {
             energy_budget_j: 3.0,
             max_queue: None,
             cpu: CpuConfig::agent_preset(),
-            mobility: Mobility::Static { distance_m: 30.0 },
+            mobility: Mobility::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What a decision policy chooses for one request: bit-widths and clock
 //! frequencies on each side of the split, and whether it met the budgets.
 
-use crate::units::{Bits, Hertz};
+use crate::units::{Bits, BitsPerSec, Hertz};
 
 /// A policy's (or a solver's) decision for one request.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,6 +23,9 @@ pub struct Decision {
     /// True when the frame is not processed at all (`on_infeasible: Skip`):
     /// it leaves the system at its arrival, counted in `skip_rate`.
     pub skip: bool,
+    /// The uplink rate the decision planned the transmission with (`None`:
+    /// the channel estimate at decision time).
+    pub assumed_rate: Option<BitsPerSec>,
 }
 
 impl Decision {
@@ -36,6 +39,7 @@ impl Decision {
             feasible: true,
             rounding_broke_budget: false,
             skip: false,
+            assumed_rate: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! computed exactly (SPEC 4.3).
 
 use crate::check;
+use crate::model::mobility::Trajectory;
 use crate::units::{BitsPerSec, SimDuration, SimTime, Watts};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -35,6 +36,62 @@ pub enum Fading {
         #[serde(deserialize_with = "check::positive")]
         m: f64,
     },
+}
+
+impl Fading {
+    /// The power gain `x` with `P(h <= x) = p`, for `0 < p < 1`: the gain
+    /// one block's fading falls below with probability `p`.
+    pub fn quantile(&self, p: f64) -> f64 {
+        match *self {
+            Fading::None => 1.0,
+            Fading::Rayleigh => -(-p).ln_1p(),
+            Fading::Nakagami { m } => {
+                use statrs::distribution::{ContinuousCDF, Gamma as G};
+                G::new(m, m).map_or(f64::NAN, |g| g.inverse_cdf(p))
+            }
+            Fading::Rician { k } => bisect(|x| rician_cdf(k, x), p),
+        }
+    }
+}
+
+/// CDF of the Rician power gain with K-factor `k` (mean 1): `2(k+1)h` is
+/// noncentral χ² with 2 degrees of freedom and noncentrality `2k`, a
+/// Poisson(`k`) mixture of Gamma(j+1, 1) laws at `(k+1)h`, whose CDFs follow
+/// by recurrence.
+fn rician_cdf(k: f64, h: f64) -> f64 {
+    let z = (k + 1.0) * h;
+    let (mut weight, mut term) = ((-k).exp(), (-z).exp()); // Poisson(k) at 0; e^-z z^0/0!
+    let mut gamma_cdf = 1.0 - term; // P(1, z)
+    let mut cdf = weight * gamma_cdf;
+    let mut j = 0.0;
+    let mut mass = weight;
+    while mass < 1.0 - 1e-15 && j < 10_000.0 {
+        j += 1.0;
+        weight *= k / j;
+        term *= z / j;
+        gamma_cdf -= term;
+        cdf += weight * gamma_cdf.max(0.0);
+        mass += weight;
+    }
+    cdf
+}
+
+/// The `x >= 0` with `cdf(x) = p` for an increasing CDF, by bisection.
+fn bisect(cdf: impl Fn(f64) -> f64, p: f64) -> f64 {
+    let mut hi = 1.0;
+    while cdf(hi) < p && hi < 1e12 {
+        hi *= 2.0;
+    }
+    let mut lo = 0.0;
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// Log-distance path loss.
@@ -93,6 +150,13 @@ pub struct ChannelConfig {
     /// (default 0: independent blocks). Not available for Nakagami fading.
     #[serde(deserialize_with = "check::unit_interval")]
     pub rho: f64,
+    /// Age of the channel estimate a decision sees, s (default 0: current).
+    #[serde(deserialize_with = "check::non_negative")]
+    pub csi_delay_s: f64,
+    /// Standard deviation of the log-normal error of the estimated fading
+    /// gain, dB (default 0: exact).
+    #[serde(deserialize_with = "check::decibels_non_negative")]
+    pub csi_error_db: f64,
 }
 
 impl Default for ChannelConfig {
@@ -106,6 +170,8 @@ impl Default for ChannelConfig {
             fading: Fading::Rayleigh,
             coherence_s: 0.01,
             rho: 0.0,
+            csi_delay_s: 0.0,
+            csi_error_db: 0.0,
         }
     }
 }
@@ -237,24 +303,49 @@ impl FadingProcess {
     }
 }
 
+/// What a decision sees of its uplink (SPEC 4.3): the gain of
+/// `csi_delay_s` ago, with a log-normal estimation error of `csi_error_db`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChannelEstimate {
+    /// Estimated rate `B log2(1 + γ̂)`.
+    pub rate: BitsPerSec,
+    /// Estimated fading power gain (the block's gain times the error).
+    pub gain: f64,
+    /// Mean SNR (path loss and shadowing, no fading) at the agent's current
+    /// position, linear: what the agent knows without fading.
+    pub mean_snr: f64,
+}
+
 /// One agent's uplink at run time.
 #[derive(Debug)]
 pub struct Link {
-    /// Mean SNR at the agent's distance (path loss and shadowing), linear.
-    pub mean_snr: f64,
-    bandwidth_hz: f64,
+    channel: ChannelConfig,
+    shadowing_db: f64,
+    trajectory: Trajectory,
     coherence: SimDuration,
+    csi_delay: SimDuration,
     fading: FadingProcess,
+    csi_rng: ChaCha8Rng,
 }
 
 impl Link {
-    /// A link with the given mean SNR and fading process.
-    pub fn new(cfg: &ChannelConfig, mean_snr: f64, fading: FadingProcess) -> Link {
+    /// A link with shadowing `shadowing_db`, the agent moving along
+    /// `trajectory`, its fading process and its CSI-error stream.
+    pub fn new(
+        cfg: &ChannelConfig,
+        shadowing_db: f64,
+        trajectory: Trajectory,
+        fading: FadingProcess,
+        csi_rng: ChaCha8Rng,
+    ) -> Link {
         Link {
-            mean_snr,
-            bandwidth_hz: cfg.bandwidth_hz,
+            channel: cfg.clone(),
+            shadowing_db,
+            trajectory,
             coherence: SimDuration::from_secs_round(cfg.coherence_s).max(SimDuration(1)),
+            csi_delay: SimDuration::from_secs_round(cfg.csi_delay_s),
             fading,
+            csi_rng,
         }
     }
 
@@ -262,21 +353,45 @@ impl Link {
         t.0 / self.coherence.0
     }
 
+    /// Mean SNR at the agent's position at `t` (path loss and shadowing).
+    pub fn mean_snr_at(&mut self, t: SimTime) -> f64 {
+        let d = self.trajectory.distance_m(t.as_secs());
+        self.channel.mean_snr(d, self.shadowing_db)
+    }
+
+    /// Rate of block `k`: its fading gain at the distance of its start.
     fn block_rate(&mut self, k: u64) -> f64 {
         let h = self.fading.gain(k);
-        self.bandwidth_hz * (1.0 + self.mean_snr * h).log2()
+        let snr = self.mean_snr_at(SimTime(k * self.coherence.0));
+        self.channel.bandwidth_hz * (1.0 + snr * h).log2()
     }
 
-    /// The instantaneous rate at `now` (perfect current CSI).
-    pub fn rate_at(&mut self, now: SimTime) -> BitsPerSec {
-        self.fading.forget_before(self.block_of(now));
-        let k = self.block_of(now);
-        BitsPerSec(self.block_rate(k))
+    /// Blocks before the one `csi_delay_s` before `t` are no longer needed.
+    fn forget_before(&mut self, t: SimTime) {
+        let k = self.block_of(SimTime(t.0.saturating_sub(self.csi_delay.0)));
+        self.fading.forget_before(k);
     }
 
-    /// The fading power gain at `now`.
+    /// What a decision at `now` sees (perfect current CSI by default).
+    pub fn estimate(&mut self, now: SimTime) -> ChannelEstimate {
+        self.forget_before(now);
+        let seen = SimTime(now.0.saturating_sub(self.csi_delay.0));
+        let mut gain = self.fading.gain(self.block_of(seen));
+        if self.channel.csi_error_db > 0.0 {
+            let z: f64 = self.csi_rng.sample(StandardNormal);
+            gain *= 10f64.powf(self.channel.csi_error_db * z / 10.0);
+        }
+        let snr = self.mean_snr_at(seen) * gain;
+        ChannelEstimate {
+            rate: BitsPerSec(self.channel.bandwidth_hz * (1.0 + snr).log2()),
+            gain,
+            mean_snr: self.mean_snr_at(now),
+        }
+    }
+
+    /// The true fading power gain at `now`.
     pub fn gain_at(&mut self, now: SimTime) -> f64 {
-        self.fading.forget_before(self.block_of(now));
+        self.forget_before(now);
         self.fading.gain(self.block_of(now))
     }
 
@@ -285,7 +400,7 @@ impl Link {
     /// under way at `until` (the end of the run) is cut there and reported as
     /// ending 1 ns later, so no block beyond the run is drawn or held.
     pub fn transmission_end(&mut self, start: SimTime, bits: f64, until: SimTime) -> SimTime {
-        self.fading.forget_before(self.block_of(start));
+        self.forget_before(start);
         let mut t = start;
         let mut left = bits;
         loop {

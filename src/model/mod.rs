@@ -11,6 +11,7 @@ mod decision;
 pub mod distortion;
 pub mod laim;
 pub mod link;
+pub mod mobility;
 pub mod request;
 pub mod server;
 
@@ -23,6 +24,7 @@ pub use decision::Decision;
 use distortion::{Bound, DistortionTable, SideTables};
 use laim::Laim;
 use link::{ChannelConfig, FadingProcess, Link};
+use mobility::Trajectory;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use request::Request;
@@ -41,6 +43,11 @@ pub struct System {
     pub server_cpu: Cpu,
     /// Agent transmit power.
     pub tx_power: Watts,
+    /// The uplink's configuration (fading law, coherence, bandwidth, CSI).
+    pub channel: ChannelConfig,
+    /// The fading power gain at the mid-quantiles `(i + ½)/N` of its law
+    /// (N = [`FADING_QUANTILES`]): expectations over fading by quadrature.
+    pub fading_quantiles: Vec<f64>,
     /// Deadline of a request after its creation ([`SimDuration::MAX`]: none).
     pub deadline: SimDuration,
     /// Agent energy budget per request.
@@ -86,6 +93,9 @@ impl Default for QuantizerConfig {
     }
 }
 
+/// Number of fading quantiles in [`System::fading_quantiles`].
+pub const FADING_QUANTILES: usize = 256;
+
 /// Seed of the reference weight sample behind [`System::approx`].
 const REFERENCE_SEED: u64 = 0x5EED_0FA4;
 
@@ -119,6 +129,14 @@ impl System {
             agent_cpu,
             server_cpu,
             tx_power: channel.tx_power(),
+            channel: channel.clone(),
+            fading_quantiles: (0..FADING_QUANTILES)
+                .map(|i| {
+                    channel
+                        .fading
+                        .quantile((i as f64 + 0.5) / FADING_QUANTILES as f64)
+                })
+                .collect(),
             deadline: agents
                 .deadline_s
                 .map_or(SimDuration::MAX, SimDuration::from_secs_round),
@@ -205,7 +223,10 @@ impl<'a> World<'a> {
                 } else {
                     0.0
                 };
-                let distance = agents.mobility.distance_m(SimTime::ZERO);
+                let trajectory = Trajectory::new(
+                    &agents.mobility,
+                    Some(stream(seed, StreamId::new(Purpose::Mobility, i))),
+                );
                 let fading = FadingProcess::new(
                     channel.fading,
                     channel.rho,
@@ -216,7 +237,13 @@ impl<'a> World<'a> {
                         &agents.arrivals,
                         stream(seed, StreamId::new(Purpose::Arrivals, i)),
                     ),
-                    link: Link::new(channel, channel.mean_snr(distance, shadow_db), fading),
+                    link: Link::new(
+                        channel,
+                        shadow_db,
+                        trajectory,
+                        fading,
+                        stream(seed, StreamId::new(Purpose::Csi, i)),
+                    ),
                     service_rng: stream(seed, StreamId::new(Purpose::Service, i)),
                     compute_queue: VecDeque::new(),
                     computing: None,

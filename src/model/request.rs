@@ -24,6 +24,8 @@ pub struct Request {
     pub predicted_latency_s: f64,
     /// Agent energy the static model predicted for the decision, J.
     pub predicted_agent_energy_j: f64,
+    /// Uplink time the decision planned with (payload over its assumed rate), s.
+    pub predicted_tx_s: f64,
     /// Agent compute start, including any DVFS switch.
     pub compute_start: SimTime,
     /// Uplink transmission start.
@@ -63,6 +65,7 @@ impl Request {
             service_factor,
             predicted_latency_s: f64::NAN,
             predicted_agent_energy_j: f64::NAN,
+            predicted_tx_s: f64::NAN,
             compute_start: created,
             tx_start: created,
             server_arrival: created,

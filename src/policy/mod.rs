@@ -17,7 +17,7 @@ pub use fixed::Fixed;
 pub use optimizers::{
     mgc_wait, Exhaustive, MaxFreqBits, MinEnergy, PaperJoint, PaperJointRepaired, QueueAware, RandomFeasible,
 };
-pub use problem::{predict, problem, Objective, OnInfeasible, Options};
+pub use problem::{predict, problem, ChannelView, Objective, OnInfeasible, Options};
 
 pub use crate::model::Decision;
 use crate::model::System;
@@ -49,21 +49,27 @@ pub struct DecisionContext<'a> {
     pub agent: u32,
     /// The static system: model profile, compute units, budgets, distortion tables.
     pub system: &'a System,
-    /// The agent's estimate of its uplink rate at decision time.
+    /// The agent's estimate of its uplink rate at decision time (its
+    /// channel estimate, see `channel.csi_delay_s` and `csi_error_db`).
     pub rate: BitsPerSec,
+    /// Mean SNR at the agent's current position (path loss and shadowing,
+    /// no fading), linear. The fading law and coherence are in
+    /// `system.channel`.
+    pub mean_snr: f64,
     /// The observable server state.
     pub server: ServerView,
 }
 
 impl<'a> DecisionContext<'a> {
-    /// The paper's one-shot static problem: agent 0 at time 0 with uplink
-    /// `rate`, an idle server.
-    pub fn one_shot(system: &'a System, rate: BitsPerSec) -> Self {
+    /// The paper's one-shot static problem: agent 0 at time 0 whose uplink
+    /// has SNR `snr` (linear, fading included), an idle server.
+    pub fn one_shot(system: &'a System, snr: f64) -> Self {
         DecisionContext {
             now: SimTime::ZERO,
             agent: 0,
             system,
-            rate,
+            rate: system.channel.rate(snr),
+            mean_snr: snr,
             server: ServerView {
                 workers: system.workers,
                 ..ServerView::default()
@@ -125,6 +131,9 @@ pub struct PolicySpec {
     /// Largest bit-width an optimising policy may choose (default 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits_max: Option<Bits>,
+    /// The uplink rate an optimising policy plans with (default `Instant`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_view: Option<ChannelView>,
 }
 
 impl PolicySpec {
@@ -152,6 +161,9 @@ impl PolicySpec {
         if self.on_infeasible.is_some() {
             v.push("on_infeasible");
         }
+        if self.channel_view.is_some() {
+            v.push("channel_view");
+        }
         v
     }
 
@@ -164,7 +176,16 @@ impl PolicySpec {
             bits_min: self.bits_min.unwrap_or(d.bits_min),
             bits_max: self.bits_max.unwrap_or(d.bits_max),
             on_infeasible: self.on_infeasible.unwrap_or(d.on_infeasible),
+            channel_view: self.channel_view.unwrap_or(d.channel_view),
         };
+        if let ChannelView::Outage { eps } = o.channel_view {
+            if !(eps > 0.0 && eps < 1.0) {
+                return Err((
+                    "channel_view",
+                    format!("invalid outage probability eps = {eps}: expected 0 < eps < 1"),
+                ));
+            }
+        }
         if o.bits_min > o.bits_max {
             return Err((
                 "bits_min",
@@ -201,7 +222,14 @@ impl Default for Registry {
     /// The built-in policies.
     fn default() -> Self {
         let mut r = Registry { entries: Vec::new() };
-        const OPT: &[&str] = &["objective", "gap_max", "bits_min", "bits_max", "on_infeasible"];
+        const OPT: &[&str] = &[
+            "objective",
+            "gap_max",
+            "bits_min",
+            "bits_max",
+            "on_infeasible",
+            "channel_view",
+        ];
         r.register("fixed", &["bits_agent", "bits_server"], fixed::construct);
         r.register("max_freq_bits", OPT, optimizers::max_freq_bits);
         r.register(

@@ -13,7 +13,7 @@
 //! | `queue_aware` | exact optimum with the predicted M/G/c server wait of each server bit-width |
 //! | `random` | uniform over feasible decisions, from the policy's own stream |
 
-use super::problem::{problem, OnInfeasible, Options};
+use super::problem::{problem, ChannelView, OnInfeasible, Options};
 use super::solver::{self, best_effort};
 use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
 use crate::units::Bits;
@@ -49,6 +49,12 @@ fn label(name: &str, o: &Options) -> String {
     if o.on_infeasible != OnInfeasible::default() {
         parts.push(format!("{:?}", o.on_infeasible).to_lowercase());
     }
+    match o.channel_view {
+        ChannelView::Instant => {}
+        ChannelView::Mean => parts.push("mean".into()),
+        ChannelView::Ergodic => parts.push("ergodic".into()),
+        ChannelView::Outage { eps } => parts.push(format!("outage{eps}")),
+    }
     if parts.is_empty() {
         name.to_string()
     } else {
@@ -80,7 +86,11 @@ macro_rules! optimizer {
             fn decide(&mut self, ctx: &DecisionContext) -> Decision {
                 let ($self, $ctx) = (&*self, ctx);
                 let $p = problem($ctx, &$self.options, 0.0);
-                $body
+                let decision: Decision = $body;
+                Decision {
+                    assumed_rate: Some($self.options.channel_view.rate($ctx)),
+                    ..decision
+                }
             }
         }
     };

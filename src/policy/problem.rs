@@ -8,7 +8,7 @@ use crate::model::cpu::Cpu;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Side as ModelSide;
 use crate::model::System;
-use crate::units::Bits;
+use crate::units::{Bits, BitsPerSec};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -42,6 +42,43 @@ pub enum OnInfeasible {
     Skip,
 }
 
+/// Which uplink rate an optimising policy plans the transmission with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum ChannelView {
+    /// The channel estimate at decision time (default).
+    #[default]
+    Instant,
+    /// The mean SNR at the agent's position, ignoring fading.
+    Mean,
+    /// The rate one block's fading exceeds with probability `1 − eps`, so a
+    /// transmission within one block is at least that fast with that
+    /// probability (`0 < eps < 1`): for coherence longer than a transmission.
+    Outage {
+        /// Outage probability.
+        eps: f64,
+    },
+    /// The ergodic rate `B·E[log2(1 + γ̄h)]` over the fading law at the
+    /// mean SNR: what a transmission spanning many independent blocks gets.
+    Ergodic,
+}
+
+impl ChannelView {
+    /// The rate planned with at the decision `ctx`.
+    pub fn rate(&self, ctx: &DecisionContext) -> BitsPerSec {
+        let ch = &ctx.system.channel;
+        match *self {
+            ChannelView::Instant => ctx.rate,
+            ChannelView::Mean => ch.rate(ctx.mean_snr),
+            ChannelView::Outage { eps } => ch.rate(ctx.mean_snr * ch.fading.quantile(eps)),
+            ChannelView::Ergodic => {
+                let q = &ctx.system.fading_quantiles;
+                let mean = q.iter().map(|h| (1.0 + ctx.mean_snr * h).log2()).sum::<f64>() / q.len() as f64;
+                BitsPerSec(ch.bandwidth_hz * mean)
+            }
+        }
+    }
+}
+
 /// Options shared by the optimising policies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Options {
@@ -55,6 +92,8 @@ pub struct Options {
     pub bits_max: Bits,
     /// The fallback when nothing is feasible.
     pub on_infeasible: OnInfeasible,
+    /// The uplink rate the transmission is planned with.
+    pub channel_view: ChannelView,
 }
 
 impl Default for Options {
@@ -65,6 +104,7 @@ impl Default for Options {
             bits_min: Bits::MIN,
             bits_max: Bits::MAX,
             on_infeasible: OnInfeasible::LowestBits,
+            channel_view: ChannelView::Instant,
         }
     }
 }
@@ -84,6 +124,16 @@ fn side<'a>(system: &System, cpu: &'a Cpu, which: ModelSide, table: &DistortionT
 /// The decision problem of the request in `ctx`, with the policy's options
 /// and a predicted server wait (0 for the paper's static design).
 pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64) -> Problem<'a> {
+    problem_at_rate(ctx, opts, server_wait_s, opts.channel_view.rate(ctx))
+}
+
+/// [`problem`] with the transmission planned at `rate`.
+fn problem_at_rate<'a>(
+    ctx: &DecisionContext<'a>,
+    opts: &Options,
+    server_wait_s: f64,
+    rate: BitsPerSec,
+) -> Problem<'a> {
     let s = ctx.system;
     let table = match opts.objective {
         Objective::Upper => &s.upper,
@@ -91,7 +141,7 @@ pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64
         Objective::Lower => &s.lower,
     };
     let tx_time_s = if s.laim.payload_bits > 0.0 {
-        s.laim.payload_bits / ctx.rate.0
+        s.laim.payload_bits / rate.0
     } else {
         0.0
     };
@@ -115,8 +165,8 @@ pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64
 }
 
 /// The static model's prediction of a decision at the frequencies the units
-/// really run (no queueing, the rate at decision time for the whole
-/// transmission).
+/// really run (no queueing, the rate the decision assumed, else the
+/// estimate at decision time, for the whole transmission).
 pub fn predict(ctx: &DecisionContext, d: &Decision) -> Evaluation {
     let s = ctx.system;
     let run = Decision {
@@ -124,5 +174,6 @@ pub fn predict(ctx: &DecisionContext, d: &Decision) -> Evaluation {
         freq_server: s.server_cpu.clamp(d.freq_server),
         ..*d
     };
-    problem(ctx, &Options::default(), 0.0).evaluate(&run)
+    let rate = d.assumed_rate.unwrap_or(ctx.rate);
+    problem_at_rate(ctx, &Options::default(), 0.0, rate).evaluate(&run)
 }

@@ -120,7 +120,9 @@ fn point_bytes(p: &StudyPoint) -> (f64, &'static str) {
     let workers = c.server.workers as f64 * WORKER_BYTES;
     let weights = c.quantizer.sample_weights as f64 * 4.0 * p.system.laim.blocks.len() as f64;
     // A transmission keeps every fading block it spans (rate at the mean SNR).
-    let snr = c.channel.mean_snr(c.agents.mobility.mean_distance_m(), 0.0);
+    let snr = c
+        .channel
+        .mean_snr(c.agents.mobility.mean_distance_m(c.horizon_s), 0.0);
     let tx_s = (p.system.laim.payload_bits / c.channel.rate(snr).0.max(1e-300)).min(c.horizon_s);
     let spanned = (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count as f64 * BLOCK_BYTES;
     let parts = [

@@ -453,6 +453,10 @@ fn check_point(
             return err("agents.arrivals.jitter_s", msg);
         }
     }
+    c.agents
+        .mobility
+        .check()
+        .map_err(|(f, m)| (format!("agents.mobility.{f}"), m))?;
     if let Fading::Nakagami { m } = c.channel.fading {
         if m < 0.5 {
             return err(

@@ -1,0 +1,240 @@
+//! Issue 12: agents that move, decide on stale or noisy channel estimates,
+//! and plan their uplink with a channel view.
+
+use crate::util::{column, scenario};
+use coinfer::model::link::{ChannelConfig, Fading, FadingProcess, Link};
+use coinfer::model::mobility::{Mobility, Trajectory};
+use coinfer::rng::{stream, Purpose, StreamId};
+use coinfer::units::SimTime;
+
+fn close(a: (f64, f64), b: (f64, f64)) -> bool {
+    (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9
+}
+
+#[test]
+fn waypoints_follow_hand_computed_points() {
+    // Legs: (0,0)→(30,40) is 50 m (5 s at 10 m/s), (30,40)→(30,0) is 40 m (4 s).
+    let points = vec![(0.0, 0.0), (30.0, 40.0), (30.0, 0.0)];
+    let open = Mobility::Waypoints {
+        points: points.clone(),
+        speed_mps: 10.0,
+        looped: false,
+    };
+    let mut t = Trajectory::new(&open, None);
+    for (time, want) in [
+        (0.0, (0.0, 0.0)),
+        (2.5, (15.0, 20.0)),
+        (5.0, (30.0, 40.0)),
+        (7.0, (30.0, 20.0)),
+        (9.0, (30.0, 0.0)),
+        (100.0, (30.0, 0.0)),
+    ] {
+        assert!(
+            close(t.position(time), want),
+            "t={time}: {:?} vs {want:?}",
+            t.position(time)
+        );
+    }
+    assert!((t.distance_m(2.5) - 25.0).abs() < 1e-9);
+    assert_eq!(t.speed_mps(100.0), 0.0);
+    // Looped: back to (0,0) over 30 m (3 s); period 12 s.
+    let looped = Mobility::Waypoints {
+        points,
+        speed_mps: 10.0,
+        looped: true,
+    };
+    let mut t = Trajectory::new(&looped, None);
+    for (time, want) in [
+        (10.5, (15.0, 0.0)),
+        (12.0, (0.0, 0.0)),
+        (14.5, (15.0, 20.0)),
+        (24.0 + 7.0, (30.0, 20.0)),
+    ] {
+        assert!(
+            close(t.position(time), want),
+            "t={time}: {:?} vs {want:?}",
+            t.position(time)
+        );
+    }
+}
+
+/// Random waypoint: positions stay in the area, and the time-stationary
+/// speed law has density `1/(v ln(hi/lo))` on `[lo, hi]` (speed decay), not
+/// the uniform law legs are drawn from.
+#[test]
+fn random_waypoint_stays_in_its_area_with_the_stationary_speed_law() {
+    let (lo, hi) = (1.0f64, 10.0f64);
+    let m = Mobility::RandomWaypoint {
+        area_m: (100.0, 60.0),
+        speed_mps: (lo, hi),
+        pause_s: 0.0,
+    };
+    let mut t = Trajectory::new(&m, Some(stream(3, StreamId::new(Purpose::Mobility, 0))));
+    let mut speeds = Vec::new();
+    for k in 0..40_000 {
+        let time = 1000.0 + 5.0 * k as f64;
+        let (x, y) = t.position(time);
+        assert!(x.abs() <= 50.0 && y.abs() <= 30.0, "({x}, {y}) left the area");
+        speeds.push(t.speed_mps(time));
+    }
+    let n = speeds.len() as f64;
+    for v in [1.5, 2.0, 3.0, 5.0, 8.0] {
+        let empirical = speeds.iter().filter(|&&s| s <= v).count() as f64 / n;
+        let stationary = (v / lo).ln() / (hi / lo).ln();
+        assert!(
+            (empirical - stationary).abs() < 0.02,
+            "F({v}) = {empirical}, stationary {stationary}"
+        );
+    }
+    let mean = speeds.iter().sum::<f64>() / n;
+    let want = (hi - lo) / (hi / lo).ln(); // 3.91 m/s, not the 5.5 of a leg
+    assert!((mean / want - 1.0).abs() < 0.03, "mean speed {mean} vs {want}");
+}
+
+fn link(cfg: &ChannelConfig, mobility: &Mobility) -> Link {
+    let fading = FadingProcess::new(cfg.fading, cfg.rho, stream(1, StreamId::new(Purpose::Fading, 0)));
+    let trajectory = Trajectory::new(mobility, None);
+    Link::new(
+        cfg,
+        0.0,
+        trajectory,
+        fading,
+        stream(1, StreamId::new(Purpose::Csi, 0)),
+    )
+}
+
+#[test]
+fn the_link_follows_the_distance_at_every_instant() {
+    let cfg = ChannelConfig {
+        fading: Fading::None,
+        ..ChannelConfig::default()
+    };
+    let away = Mobility::Waypoints {
+        points: vec![(10.0, 0.0), (210.0, 0.0)],
+        speed_mps: 5.0,
+        looped: false,
+    };
+    let mut l = link(&cfg, &away);
+    for s in [0.0f64, 10.0, 20.0, 40.0, 100.0] {
+        let want = cfg.mean_snr(10.0 + 5.0 * s.min(40.0), 0.0);
+        let got = l.mean_snr_at(SimTime::from_secs_round(s));
+        assert!((got / want - 1.0).abs() < 1e-12, "t={s}: {got} vs {want}");
+    }
+    // A transmission advances at each block's rate, at the distance of that block.
+    let cfg = ChannelConfig {
+        coherence_s: 1.0,
+        ..cfg
+    };
+    let mut l = link(&cfg, &away);
+    let rate = |d: f64| cfg.rate(cfg.mean_snr(d, 0.0)).0;
+    let bits = rate(10.0) * 0.5 + rate(15.0) * 0.25;
+    let end = l.transmission_end(
+        SimTime::from_secs_round(0.5),
+        bits,
+        SimTime::from_secs_round(100.0),
+    );
+    assert!((end.as_secs() - 1.25).abs() < 2e-9, "{end:?}");
+}
+
+fn correlation(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let cov: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+/// A decision `k` blocks stale sees a gain independent of the current one
+/// with independent blocks, and correlated `ρ^(2k)` in power with
+/// Gauss–Markov blocks (the complex gains correlate `ρ^k`).
+#[test]
+fn stale_csi_decorrelates_as_the_fading_law_says() {
+    for (rho, k) in [(0.0, 3u64), (0.9, 3), (0.95, 1)] {
+        let cfg = ChannelConfig {
+            rho,
+            csi_delay_s: 0.01 * k as f64,
+            ..ChannelConfig::default()
+        };
+        let mut l = link(&cfg, &Mobility::default());
+        let (mut seen, mut now) = (Vec::new(), Vec::new());
+        for i in 0..40_000u64 {
+            let t = SimTime::from_secs_round(0.01 * i as f64 + 0.005);
+            seen.push(l.estimate(t).gain);
+            now.push(l.gain_at(t));
+        }
+        let want = rho.powi(2 * k as i32);
+        let got = correlation(&seen, &now);
+        assert!((got - want).abs() < 0.03, "rho {rho}, lag {k}: {got} vs {want}");
+    }
+}
+
+/// The log-normal estimation error: `10 log10(ĥ/h) ~ N(0, σ²)`.
+#[test]
+fn csi_error_is_log_normal_with_the_given_spread() {
+    let cfg = ChannelConfig {
+        csi_error_db: 3.0,
+        ..ChannelConfig::default()
+    };
+    let mut l = link(&cfg, &Mobility::default());
+    let e: Vec<f64> = (0..20_000u64)
+        .map(|i| {
+            let t = SimTime::from_secs_round(0.01 * i as f64);
+            10.0 * (l.estimate(t).gain / l.gain_at(t)).log10()
+        })
+        .collect();
+    let n = e.len() as f64;
+    let mean = e.iter().sum::<f64>() / n;
+    let sd = (e.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    assert!(
+        mean.abs() < 0.07 && (sd - 3.0).abs() < 0.07,
+        "mean {mean} dB, sd {sd} dB"
+    );
+}
+
+/// `Outage { eps }` plans with the rate one block exceeds with probability
+/// `1 − eps`. With coherence far longer than a transmission the share of
+/// transmissions slower than planned is `eps`; with short coherence a
+/// transmission averages over blocks and overruns less.
+#[test]
+fn outage_view_overruns_with_probability_eps() {
+    let run = |coherence: f64| {
+        let text = format!(
+            "(seeds: 10, horizon_s: 200, warmup_s: 0,
+              agents: (count: 2, arrivals: Poisson(rate_hz: 2), deadline_s: Some(5.0), energy_budget_j: 100, mobility: Static(distance_m: 80)),
+              channel: (coherence_s: {coherence}),
+              policies: [(name: \"exhaustive\", channel_view: Outage(eps: 0.1))])"
+        );
+        let summary = crate::regression::run_quiet(&text);
+        column(&summary, "tx_overrun_rate")[0].parse::<f64>().unwrap()
+    };
+    let long = run(5.0);
+    assert!(
+        (long - 0.1).abs() < 0.025,
+        "coherence 5 s: overrun {long}, eps 0.1"
+    );
+    let short = run(0.001);
+    assert!(short < 0.05, "coherence 1 ms: overrun {short}");
+}
+
+#[test]
+fn outage_and_ergodic_rates_match_closed_forms() {
+    let s = scenario("(channel: (fading: Rayleigh))");
+    let sys = &s.points[0].system;
+    let snr = 10.0;
+    let ctx = coinfer::policy::DecisionContext::one_shot(sys, snr);
+    let b = sys.channel.bandwidth_hz;
+    let outage = coinfer::policy::ChannelView::Outage { eps: 0.05 }.rate(&ctx).0;
+    assert!((outage / (b * (1.0 + snr * -(0.95f64).ln()).log2()) - 1.0).abs() < 1e-12);
+    // Ergodic Rayleigh capacity: B e^{1/γ} E1(1/γ) / ln 2 (E1(0.1) = 1.8229240).
+    let ergodic = coinfer::policy::ChannelView::Ergodic.rate(&ctx).0;
+    let want = b * (0.1f64).exp() * 1.822_924_0 / std::f64::consts::LN_2;
+    assert!((ergodic / want - 1.0).abs() < 0.005, "{ergodic} vs {want}");
+    // Rician quantiles: K = 0 is Rayleigh; a large K concentrates near 1.
+    for p in [0.01, 0.1, 0.5, 0.9] {
+        let r = Fading::Rician { k: 0.0 }.quantile(p);
+        assert!((r + (-p).ln_1p()).abs() < 1e-9, "p {p}: {r}");
+    }
+    let q = Fading::Rician { k: 100.0 }.quantile(0.5);
+    assert!((q - 1.0).abs() < 0.02, "{q}");
+}
