@@ -238,3 +238,59 @@ fn outage_and_ergodic_rates_match_closed_forms() {
     let q = Fading::Rician { k: 100.0 }.quantile(0.5);
     assert!((q - 1.0).abs() < 0.02, "{q}");
 }
+
+/// Nakagami blocks with `rho`: Gamma(m, 1/m) marginal (KS test) and power
+/// gains correlated `rho²` from one block to the next.
+#[test]
+fn correlated_nakagami_keeps_its_marginal_and_correlates_rho_squared() {
+    use statrs::distribution::{ContinuousCDF, Gamma};
+    for (m, rho) in [(0.7, 0.8), (2.5, 0.9), (1.0, 0.5)] {
+        let mut f = FadingProcess::new(
+            Fading::Nakagami { m },
+            rho,
+            stream(9, StreamId::new(Purpose::Fading, 0)),
+        );
+        let h: Vec<f64> = (0..50_000u64).map(|k| f.gain(k)).collect();
+        let mut sorted = h.clone();
+        sorted.sort_by(f64::total_cmp);
+        let law = Gamma::new(m, m).unwrap();
+        let n = sorted.len() as f64;
+        let ks = sorted
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let c = law.cdf(x);
+                (c - i as f64 / n).abs().max(((i + 1) as f64 / n - c).abs())
+            })
+            .fold(0.0, f64::max);
+        // Correlated samples: the KS tolerance is wider than 1.36/√n.
+        assert!(ks < 0.03, "m {m}, rho {rho}: KS {ks}");
+        let lag1 = correlation(&h[..h.len() - 1], &h[1..]);
+        assert!(
+            (lag1 - rho * rho).abs() < 0.03,
+            "m {m}: lag-1 {lag1} vs {}",
+            rho * rho
+        );
+    }
+}
+
+#[test]
+fn doppler_sets_rho_by_jakes_model() {
+    // J0(1) = 0.7651976866, J0(5) = −0.1775967713 (tables).
+    let at = |x: f64| {
+        ChannelConfig {
+            doppler_hz: Some(x / (2.0 * std::f64::consts::PI * 0.01)),
+            ..ChannelConfig::default()
+        }
+        .block_rho()
+    };
+    assert!((at(1.0) - 0.765_197_686_6).abs() < 1e-7);
+    assert!((at(5.0) + 0.177_596_771_3).abs() < 1e-7);
+    let s = scenario("(channel: (doppler_hz: Some(10.0), coherence_s: 0.01, fading: Nakagami(m: 2.0)))");
+    assert!(
+        (s.points[0].system.channel.block_rho()
+            - coinfer::model::link::bessel_j0(0.2 * std::f64::consts::PI))
+        .abs()
+            < 1e-15
+    );
+}

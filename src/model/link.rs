@@ -54,6 +54,46 @@ impl Fading {
     }
 }
 
+/// Bessel function `J0(x)` (Abramowitz & Stegun 9.4.1 and 9.4.3, absolute
+/// error below 5e-8).
+pub fn bessel_j0(x: f64) -> f64 {
+    let x = x.abs();
+    if x <= 3.0 {
+        let y = (x / 3.0).powi(2);
+        let c = [
+            1.0,
+            -2.249_999_7,
+            1.265_620_8,
+            -0.316_386_6,
+            0.044_447_9,
+            -0.003_944_4,
+            0.000_210_0,
+        ];
+        return c.iter().rev().fold(0.0, |acc, &k| acc * y + k);
+    }
+    let y = 3.0 / x;
+    let f = [
+        0.797_884_56,
+        -0.000_000_77,
+        -0.005_527_40,
+        -0.000_095_12,
+        0.001_372_37,
+        -0.000_728_05,
+        0.000_144_76,
+    ];
+    let t = [
+        -0.785_398_16,
+        -0.041_663_97,
+        -0.000_039_54,
+        0.002_625_73,
+        -0.000_541_25,
+        -0.000_293_33,
+        0.000_135_58,
+    ];
+    let poly = |c: &[f64]| c.iter().rev().fold(0.0, |acc, &k| acc * y + k);
+    poly(&f) / x.sqrt() * (x + poly(&t)).cos()
+}
+
 /// CDF of the Rician power gain with K-factor `k` (mean 1): `2(k+1)h` is
 /// noncentral χ² with 2 degrees of freedom and noncentrality `2k`, a
 /// Poisson(`k`) mixture of Gamma(j+1, 1) laws at `(k+1)h`, whose CDFs follow
@@ -146,10 +186,20 @@ pub struct ChannelConfig {
     /// Coherence time: length of a fading block, s (default 0.01).
     #[serde(deserialize_with = "check::positive")]
     pub coherence_s: f64,
-    /// Gauss–Markov correlation of successive fading blocks, in `[0, 1)`
-    /// (default 0: independent blocks). Not available for Nakagami fading.
+    /// Gauss–Markov correlation of the complex gains of successive fading
+    /// blocks, in `[0, 1)` (default 0: independent blocks); the power gains
+    /// correlate `rho²`. Nakagami blocks follow a Gamma AR(1) process whose
+    /// power gains correlate `rho²` too.
     #[serde(deserialize_with = "check::unit_interval")]
     pub rho: f64,
+    /// Maximum Doppler shift, Hz: sets `rho = J0(2π f_D T_c)` (Jakes'
+    /// model, `T_c` = `coherence_s`) instead of giving `rho`.
+    #[serde(
+        default,
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub doppler_hz: Option<f64>,
     /// Age of the channel estimate a decision sees, s (default 0: current).
     #[serde(deserialize_with = "check::non_negative")]
     pub csi_delay_s: f64,
@@ -170,6 +220,7 @@ impl Default for ChannelConfig {
             fading: Fading::Rayleigh,
             coherence_s: 0.01,
             rho: 0.0,
+            doppler_hz: None,
             csi_delay_s: 0.0,
             csi_error_db: 0.0,
         }
@@ -199,6 +250,15 @@ impl ChannelConfig {
         self.tx_power().0 * gain / self.noise_power_w()
     }
 
+    /// The block-to-block correlation of the complex gains: `rho`, or
+    /// `J0(2π f_D T_c)` from `doppler_hz` (which may be negative).
+    pub fn block_rho(&self) -> f64 {
+        match self.doppler_hz {
+            Some(f) => bessel_j0(2.0 * std::f64::consts::PI * f * self.coherence_s),
+            None => self.rho,
+        }
+    }
+
     /// Shannon rate at SNR `snr`: `B log2(1 + snr)`.
     pub fn rate(&self, snr: f64) -> BitsPerSec {
         BitsPerSec(self.bandwidth_hz * (1.0 + snr).log2())
@@ -219,7 +279,8 @@ pub struct FadingProcess {
     first: u64,
     /// Power gains of blocks `first, first+1, ...`.
     gains: VecDeque<f64>,
-    /// Complex scattered component of the last drawn block (Gauss–Markov state).
+    /// Complex scattered component of the last drawn block (Gauss–Markov
+    /// state); for Nakagami, the last power gain in `.0`.
     state: (f64, f64),
     /// Blocks drawn so far.
     drawn: u64,
@@ -246,14 +307,35 @@ impl FadingProcess {
         (re * s, im * s)
     }
 
+    /// The innovation of the Gamma AR(1) process `X_n = a X_{n−1} + ε_n`
+    /// with Gamma(m, 1/m) marginal (Gaver & Lewis 1980): `ε = Σ_{i≤N} a^{U_i}
+    /// E_i` with `N ~ Poisson(−m ln a)`, `U_i ~ U(0, 1)`, `E_i ~ Exp(m)`.
+    fn gamma_innovation(&mut self, m: f64, a: f64) -> f64 {
+        let n = rand_distr::Poisson::new(-m * a.ln()).map_or(0.0, |p| p.sample(&mut self.rng));
+        (0..n as u64)
+            .map(|_| {
+                let u: f64 = self.rng.gen();
+                let e: f64 = self.rng.sample(rand_distr::Exp1);
+                a.powf(u) * e / m
+            })
+            .sum()
+    }
+
     /// Draws the next block's power gain.
     fn draw(&mut self) -> f64 {
         self.drawn += 1;
         match self.law {
             Fading::None => 1.0,
-            Fading::Nakagami { m } => Gamma::new(m, 1.0 / m)
-                .expect("validated shape")
-                .sample(&mut self.rng),
+            Fading::Nakagami { m } => {
+                let marginal = Gamma::new(m, 1.0 / m).expect("validated shape");
+                let a = self.rho * self.rho;
+                self.state.0 = if self.drawn == 1 || a == 0.0 {
+                    marginal.sample(&mut self.rng)
+                } else {
+                    a * self.state.0 + self.gamma_innovation(m, a)
+                };
+                self.state.0
+            }
             Fading::Rayleigh | Fading::Rician { .. } => {
                 let w = self.complex_normal();
                 let fresh = (1.0 - self.rho * self.rho).sqrt();

@@ -229,7 +229,7 @@ impl<'a> World<'a> {
                 );
                 let fading = FadingProcess::new(
                     channel.fading,
-                    channel.rho,
+                    channel.block_rho(),
                     stream(seed, StreamId::new(Purpose::Fading, i)),
                 );
                 Agent {

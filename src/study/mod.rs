@@ -464,10 +464,10 @@ fn check_point(
                 format!("invalid Nakagami m = {m}: expected m >= 0.5"),
             );
         }
-        if c.channel.rho > 0.0 {
-            let msg = "correlated blocks (rho > 0) are available for Rayleigh and Rician fading only";
-            return err("channel.rho", msg.into());
-        }
+    }
+    if c.channel.doppler_hz.is_some() && c.channel.rho > 0.0 {
+        let msg = "give either `rho` or `doppler_hz` (which sets rho = J0(2π f_D T_c)), not both";
+        return err("channel.doppler_hz", msg.into());
     }
     if c.model.split == 0 || c.model.split == n {
         if let Some(i) = policies.iter().position(|p| p.factory.needs_both_sides()) {
