@@ -503,4 +503,8 @@ impl Recorder for Traced<'_> {
     fn on_skip(&mut self, r: &Request) {
         self.metrics.on_skip(r);
     }
+
+    fn on_fail(&mut self, r: &Request) {
+        self.metrics.on_fail(r);
+    }
 }

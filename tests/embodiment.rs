@@ -294,3 +294,95 @@ fn doppler_sets_rho_by_jakes_model() {
             < 1e-15
     );
 }
+
+/// `FixedRate`: with each attempt inside one independent Rayleigh block, the
+/// retransmissions of a packet are geometric with the outage probability
+/// `p = 1 − exp(−(2^(R/B) − 1)/γ̄)`, truncated at `max_retx`.
+#[test]
+fn fixed_rate_retransmissions_are_geometric_in_the_outage_probability() {
+    use coinfer::model::link::LinkMode;
+    for max_retx in [50u32, 1] {
+        let base = ChannelConfig {
+            coherence_s: 0.01,
+            ..ChannelConfig::default()
+        };
+        let snr = base.mean_snr(120.0, 0.0);
+        let rate = base.bandwidth_hz * 2.0; // 2 bit/s/Hz: threshold SNR 3
+        let p = 1.0 - (-3.0 / snr).exp();
+        let cfg = ChannelConfig {
+            link: LinkMode::FixedRate {
+                rate_bps: rate,
+                max_retx,
+            },
+            ..base
+        };
+        let mut l = link(&cfg, &Mobility::Static { distance_m: 120.0 });
+        let bits = rate * 0.001; // 1 ms of a 10 ms block
+        let n = 20_000u64;
+        let (mut retx, mut failed, mut first_ok) = (0u64, 0u64, 0u64);
+        for i in 0..n {
+            let start = SimTime::from_secs_round(0.2 * i as f64);
+            let tx = l.transmit(start, bits, SimTime::from_secs_round(1e6));
+            retx += u64::from(tx.attempts - 1);
+            failed += u64::from(!tx.delivered);
+            first_ok += u64::from(tx.attempts == 1 && tx.delivered);
+        }
+        let n = n as f64;
+        assert!(
+            (first_ok as f64 / n - (1.0 - p)).abs() < 0.015,
+            "P(no retx) {} vs {}",
+            first_ok as f64 / n,
+            1.0 - p
+        );
+        if max_retx == 50 {
+            let want = p / (1.0 - p);
+            assert!(
+                (retx as f64 / n / want - 1.0).abs() < 0.05,
+                "mean retx {} vs {want}",
+                retx as f64 / n
+            );
+            assert_eq!(failed, 0);
+        } else {
+            let want = p * p;
+            assert!(
+                (failed as f64 / n - want).abs() < 0.015,
+                "failed {} vs {want}",
+                failed as f64 / n
+            );
+        }
+    }
+}
+
+/// Failed requests end (conservation is checked by the engine in debug
+/// builds), are counted in `failed_rate`, and a result downlink adds exactly
+/// `result_bits / rate` to every latency on a non-fading channel.
+#[test]
+fn failed_requests_and_the_result_downlink_end_to_end() {
+    let run = |channel: &str, model: &str| {
+        let text = format!(
+            "(seeds: 3, horizon_s: 60, agents: (count: 2, deadline_s: None), channel: ({channel}),
+              model: ({model}), policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])"
+        );
+        crate::regression::run_quiet(&text)
+    };
+    let lossy = run(
+        "link: FixedRate(rate_bps: 3e8, max_retx: 0), coherence_s: 0.001",
+        "",
+    );
+    let failed: f64 = column(&lossy, "failed_rate")[0].parse().unwrap();
+    assert!(failed > 0.05 && failed < 1.0, "failed_rate {failed}");
+    let plain = run("fading: None", "");
+    let back = run("fading: None", "result_bits: 1e6");
+    let lat = |s: &str| column(s, "latency_mean_s")[0].parse::<f64>().unwrap();
+    let cfg = ChannelConfig {
+        fading: Fading::None,
+        ..ChannelConfig::default()
+    };
+    let downlink = 1e6 / cfg.rate(cfg.mean_snr(30.0, 0.0)).0;
+    assert!(
+        (lat(&back) - lat(&plain) - downlink).abs() < 2e-9,
+        "{} vs {}",
+        lat(&back) - lat(&plain),
+        downlink
+    );
+}

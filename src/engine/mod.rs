@@ -30,6 +30,8 @@ pub enum Event {
     TxDone(u32),
     /// Server worker `w` finishes its request.
     ServiceDone(u32),
+    /// The result downlink in slot `k` ends.
+    DownlinkDone(u32),
 }
 
 /// Why a run stopped.
@@ -58,6 +60,8 @@ pub struct Outcome {
     pub dropped: u64,
     /// Frames the policy decided not to process.
     pub skipped: u64,
+    /// Requests whose uplink failed after its last retransmission.
+    pub failed: u64,
     /// Requests still in the system at the horizon.
     pub in_flight: u64,
     /// Total agent energy spent (compute, switches, transmit).
@@ -79,6 +83,8 @@ pub trait Recorder {
     fn on_drop(&mut self, _req: &Request) {}
     /// The policy decided not to process a frame (`on_infeasible: Skip`).
     fn on_skip(&mut self, _req: &Request) {}
+    /// A request's uplink failed (`FixedRate` link, retransmissions exhausted).
+    fn on_fail(&mut self, _req: &Request) {}
 }
 
 /// The recorder that records nothing (benchmarks).
@@ -146,6 +152,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
             Event::ComputeDone(i) => eng.compute_done(i),
             Event::TxDone(i) => eng.tx_done(i),
             Event::ServiceDone(w) => eng.service_done(w),
+            Event::DownlinkDone(k) => eng.downlink_done(k),
         }
     });
     eng.out.in_flight = eng.world.in_flight().count() as u64;
@@ -168,19 +175,20 @@ impl World<'_> {
             })
             .chain(self.server_queue.iter())
             .chain(self.workers.iter().flatten())
+            .chain(self.downlinks.iter().flatten())
     }
 }
 
 impl Engine<'_, '_, '_, '_> {
     /// Debug builds: every request created ended exactly once (completed,
-    /// dropped, skipped or still in flight), and the energy ledger's totals are the
+    /// dropped, skipped, failed or still in flight), and the energy ledger's totals are the
     /// sums of the requests' own energies.
     fn check_ledger(&self) {
         if !cfg!(debug_assertions) {
             return;
         }
         let o = &self.out;
-        let ended = o.completed + o.dropped + o.skipped;
+        let ended = o.completed + o.dropped + o.skipped + o.failed;
         assert_eq!(o.generated, ended + o.in_flight, "requests not conserved: {o:?}");
         let (mut agent, mut server) = self.settled;
         for r in self.world.in_flight() {
@@ -311,12 +319,14 @@ impl Engine<'_, '_, '_, '_> {
     fn start_tx(&mut self, i: u32, mut req: Request) {
         let payload = self.world.system.laim.payload_bits;
         let agent = &mut self.world.agents[i as usize];
-        let end = agent.link.transmission_end(self.now, payload, self.world.horizon);
+        let tx = agent.link.transmit(self.now, payload, self.world.horizon);
         req.tx_start = self.now;
-        req.tx_energy = self.world.system.tx_power * (end - self.now);
+        req.tx_attempts = tx.attempts;
+        req.tx_delivered = tx.delivered;
+        req.tx_energy = self.world.system.tx_power * (tx.end - self.now);
         self.out.agent_energy += req.tx_energy;
         agent.transmitting = Some(req);
-        self.events.push(end, Event::TxDone(i));
+        self.events.push(tx.end, Event::TxDone(i));
     }
 
     fn tx_done(&mut self, i: u32) {
@@ -325,6 +335,13 @@ impl Engine<'_, '_, '_, '_> {
         req.server_arrival = self.now;
         if let Some(next) = agent.tx_queue.pop_front() {
             self.start_tx(i, next);
+        }
+        if !req.tx_delivered {
+            req.done = self.now;
+            self.out.failed += 1;
+            settle(&mut self.settled, &req);
+            self.recorder.on_fail(&req);
+            return;
         }
         match self.world.workers.iter().position(|w| w.is_none()) {
             Some(w) => self.start_service(w as u32, req),
@@ -354,12 +371,37 @@ impl Engine<'_, '_, '_, '_> {
 
     fn service_done(&mut self, w: u32) {
         let mut req = self.world.workers[w as usize].take().expect("worker was busy");
+        req.service_end = self.now;
+        if let Some(next) = self.world.server_queue.pop() {
+            self.start_service(w, next);
+        }
+        let result_bits = self.world.system.laim.result_bits;
+        if result_bits <= 0.0 {
+            return self.complete(req);
+        }
+        // The result goes back over the agent's channel (same blocks, Shannon rate).
+        let link = &mut self.world.agents[req.agent as usize].link;
+        let end = link.transmission_end(self.now, result_bits, self.world.horizon);
+        let slots = &mut self.world.downlinks;
+        let k = slots.iter().position(Option::is_none).unwrap_or_else(|| {
+            slots.push(None);
+            slots.len() - 1
+        });
+        slots[k] = Some(req);
+        self.events.push(end, Event::DownlinkDone(k as u32));
+    }
+
+    fn downlink_done(&mut self, k: u32) {
+        let req = self.world.downlinks[k as usize]
+            .take()
+            .expect("downlink was busy");
+        self.complete(req);
+    }
+
+    fn complete(&mut self, mut req: Request) {
         req.done = self.now;
         self.out.completed += 1;
         settle(&mut self.settled, &req);
         self.recorder.on_complete(&req);
-        if let Some(next) = self.world.server_queue.pop() {
-            self.start_service(w, next);
-        }
     }
 }

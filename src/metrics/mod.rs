@@ -31,6 +31,7 @@ pub struct RunMetrics<'a> {
     n: u64,
     dropped: u64,
     skipped: u64,
+    failed: u64,
     /// Sums of the per-request metrics (entries of run-level ones stay 0).
     sums: [f64; N_METRICS],
     latency: Histogram<u64>,
@@ -46,6 +47,7 @@ impl<'a> RunMetrics<'a> {
             n: 0,
             dropped: 0,
             skipped: 0,
+            failed: 0,
             sums: [0.0; N_METRICS],
             latency: latency_histogram(),
         }
@@ -64,6 +66,7 @@ impl<'a> RunMetrics<'a> {
             completed: self.n,
             dropped: self.dropped,
             skipped: self.skipped,
+            failed: self.failed,
             workers,
             window_s,
         };
@@ -115,6 +118,12 @@ impl Recorder for RunMetrics<'_> {
     fn on_skip(&mut self, r: &Request) {
         if r.counted {
             self.skipped += 1;
+        }
+    }
+
+    fn on_fail(&mut self, r: &Request) {
+        if r.counted {
+            self.failed += 1;
         }
     }
 }

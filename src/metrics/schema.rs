@@ -41,6 +41,8 @@ pub struct RunTotals<'a> {
     pub dropped: u64,
     /// Counted frames the policy did not process.
     pub skipped: u64,
+    /// Counted requests whose uplink failed.
+    pub failed: u64,
     /// Server workers.
     pub workers: u32,
     /// Length of the measured window (horizon − warm-up), s.
@@ -344,6 +346,24 @@ pub const SCHEMA: &[Metric] = &[
             0 => 0.0,
             total => t.skipped as f64 / total as f64,
         }),
+    },
+    Metric {
+        name: "failed_rate",
+        unit: "",
+        label: "Failed request rate",
+        short_label: None,
+        // Requests whose fixed-rate uplink gave up after `max_retx`, over counted frames.
+        kind: MetricKind::PerRun(|t| match t.outcome.counted {
+            0 => 0.0,
+            total => t.failed as f64 / total as f64,
+        }),
+    },
+    Metric {
+        name: "retx_mean",
+        unit: "",
+        label: "Uplink retransmissions per request",
+        short_label: Some("retransmissions"),
+        kind: MetricKind::PerRequest(|s| f64::from(s.request.tx_attempts.saturating_sub(1))),
     },
 ];
 

@@ -76,6 +76,8 @@ pub struct Laim {
     pub split: usize,
     /// Size of the intermediate features sent at the split, bits.
     pub payload_bits: f64,
+    /// Size of the result sent back to the agent, bits (0: none).
+    pub result_bits: f64,
     /// How the blocks' terms `A_l n_l d_l` combine in the measured and
     /// approximated output distortion (the bounds are always linear).
     pub combine: Aggregation,
@@ -112,6 +114,7 @@ impl Laim {
             blocks,
             split,
             payload_bits,
+            result_bits: 0.0,
             combine,
         }
     }

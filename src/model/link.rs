@@ -81,8 +81,9 @@ pub fn bessel_j0(x: f64) -> f64 {
         -0.000_728_05,
         0.000_144_76,
     ];
+    // The first coefficient is −π/4 to the table's 8 decimals.
     let t = [
-        -0.785_398_16,
+        -std::f64::consts::FRAC_PI_4,
         -0.041_663_97,
         -0.000_039_54,
         0.002_625_73,
@@ -163,6 +164,24 @@ impl Default for PathLoss {
     }
 }
 
+/// How the uplink turns capacity into delivered bits.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub enum LinkMode {
+    /// The rate follows the Shannon capacity of each block (default).
+    #[default]
+    Shannon,
+    /// A fixed rate: a block whose capacity is below it is an outage, and
+    /// the packet sent into it is lost and sent again from the next block;
+    /// after `max_retx` retransmissions the request fails.
+    FixedRate {
+        /// Transmission rate, bit/s.
+        #[serde(deserialize_with = "check::positive")]
+        rate_bps: f64,
+        /// Retransmissions allowed after the first attempt.
+        max_retx: u32,
+    },
+}
+
 /// The uplink as written in a scenario.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -200,6 +219,8 @@ pub struct ChannelConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub doppler_hz: Option<f64>,
+    /// Shannon-rate or fixed-rate (outage and retransmission) uplink.
+    pub link: LinkMode,
     /// Age of the channel estimate a decision sees, s (default 0: current).
     #[serde(deserialize_with = "check::non_negative")]
     pub csi_delay_s: f64,
@@ -221,6 +242,7 @@ impl Default for ChannelConfig {
             coherence_s: 0.01,
             rho: 0.0,
             doppler_hz: None,
+            link: LinkMode::Shannon,
             csi_delay_s: 0.0,
             csi_error_db: 0.0,
         }
@@ -398,6 +420,17 @@ pub struct ChannelEstimate {
     pub mean_snr: f64,
 }
 
+/// How one transmission went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmission {
+    /// When it ended (delivered or given up).
+    pub end: SimTime,
+    /// Attempts made (1 + retransmissions).
+    pub attempts: u32,
+    /// Whether the packet got through.
+    pub delivered: bool,
+}
+
 /// One agent's uplink at run time.
 #[derive(Debug)]
 pub struct Link {
@@ -475,6 +508,76 @@ impl Link {
     pub fn gain_at(&mut self, now: SimTime) -> f64 {
         self.forget_before(now);
         self.fading.gain(self.block_of(now))
+    }
+
+    /// A transmission of `bits` from `start` in the configured [`LinkMode`].
+    pub fn transmit(&mut self, start: SimTime, bits: f64, until: SimTime) -> Transmission {
+        match self.channel.link {
+            LinkMode::Shannon => Transmission {
+                end: self.transmission_end(start, bits, until),
+                attempts: 1,
+                delivered: true,
+            },
+            LinkMode::FixedRate { rate_bps, max_retx } => {
+                self.fixed_rate(start, bits, until, rate_bps, max_retx)
+            }
+        }
+    }
+
+    /// Fixed-rate transmission with retransmission (see [`LinkMode::FixedRate`]).
+    fn fixed_rate(
+        &mut self,
+        start: SimTime,
+        bits: f64,
+        until: SimTime,
+        rate: f64,
+        max_retx: u32,
+    ) -> Transmission {
+        self.forget_before(start);
+        let length = SimDuration::from_secs_ceil(bits / rate);
+        let mut t = start;
+        let mut attempts = 1;
+        loop {
+            if t >= until {
+                return Transmission {
+                    end: until + SimDuration(1),
+                    attempts,
+                    delivered: false,
+                };
+            }
+            // The first block of the attempt in outage, if any.
+            let end = t + length;
+            let mut k = self.block_of(t);
+            let lost = loop {
+                if self.block_rate(k) < rate {
+                    break Some(k);
+                }
+                if SimTime((k + 1) * self.coherence.0) >= end {
+                    break None;
+                }
+                k += 1;
+            };
+            match lost {
+                None => {
+                    return Transmission {
+                        end,
+                        attempts,
+                        delivered: true,
+                    }
+                }
+                Some(k) => {
+                    t = SimTime((k + 1) * self.coherence.0);
+                    if attempts > max_retx {
+                        return Transmission {
+                            end: t,
+                            attempts,
+                            delivered: false,
+                        };
+                    }
+                    attempts += 1;
+                }
+            }
+        }
     }
 
     /// End time of a transmission of `bits` starting at `start`: it advances at

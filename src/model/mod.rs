@@ -192,6 +192,8 @@ pub struct World<'a> {
     pub server_queue: WaitingRoom<Request>,
     /// Server workers: the request each one serves.
     pub workers: Vec<Option<Request>>,
+    /// Requests whose result is on its way back to the agent.
+    pub downlinks: Vec<Option<Request>>,
     /// Service-time factor law.
     pub service: ServiceLaw,
     /// Frame-skipping limit of an agent's compute queue.
@@ -259,6 +261,7 @@ impl<'a> World<'a> {
             agents: agents_vec,
             server_queue: WaitingRoom::new(server.discipline),
             workers: (0..server.workers).map(|_| None).collect(),
+            downlinks: Vec::new(),
             service: server.service,
             max_queue: agents.max_queue,
             horizon: SimTime::from_secs_round(horizon_s),

@@ -30,10 +30,16 @@ pub struct Request {
     pub compute_start: SimTime,
     /// Uplink transmission start.
     pub tx_start: SimTime,
+    /// Uplink attempts (1 + retransmissions; 0 before the uplink).
+    pub tx_attempts: u32,
+    /// Whether the uplink delivered the features (false: the request failed).
+    pub tx_delivered: bool,
     /// Arrival at the server queue.
     pub server_arrival: SimTime,
     /// Start of service at a server worker.
     pub service_start: SimTime,
+    /// End of service (the result downlink, if any, follows).
+    pub service_end: SimTime,
     /// Completion.
     pub done: SimTime,
     /// Agent compute energy (dynamic + static + DVFS switch).
@@ -68,8 +74,11 @@ impl Request {
             predicted_tx_s: f64::NAN,
             compute_start: created,
             tx_start: created,
+            tx_attempts: 0,
+            tx_delivered: false,
             server_arrival: created,
             service_start: created,
+            service_end: created,
             done: created,
             compute_energy: Joules(0.0),
             tx_energy: Joules(0.0),

@@ -43,6 +43,10 @@ pub struct ModelConfig {
     /// Size of the features sent at the split, bits (default 32×2560×16).
     #[serde(deserialize_with = "check::non_negative")]
     pub payload_bits: f64,
+    /// Size of the result sent back to the agent over its channel, bits
+    /// (default 0: no downlink).
+    #[serde(deserialize_with = "check::non_negative")]
+    pub result_bits: f64,
     /// A `.safetensors` file whose real tensors give the measured distortion
     /// (set from a profile's `source`; default: synthetic weights per seed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +71,7 @@ impl Default for ModelConfig {
             profile: None,
             split: 2,
             payload_bits: 32.0 * 2560.0 * 16.0,
+            result_bits: 0.0,
             weights_file: None,
             group_depth: 1,
             quantize: Quantize::Matrices,

@@ -481,12 +481,11 @@ fn check_point(
     let cpu = |prefix: &str, cfg: &CpuConfig| cfg.build().map_err(|(f, m)| (format!("{prefix}.{f}"), m));
     let agent_cpu = cpu("agents.cpu", &c.agents.cpu)?;
     let server_cpu = cpu("server.cpu", &c.server.cpu)?;
-    let laim = Laim::new(
-        blocks,
-        c.model.split,
-        c.model.payload_bits,
-        c.model.combine.unwrap_or_default(),
-    );
+    let combine = c.model.combine.unwrap_or_default();
+    let laim = Laim {
+        result_bits: c.model.result_bits,
+        ..Laim::new(blocks, c.model.split, c.model.payload_bits, combine)
+    };
     Ok(System::new(
         laim, agent_cpu, server_cpu, &c.agents, &c.channel, &c.server, approx,
     ))
