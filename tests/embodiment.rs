@@ -386,3 +386,105 @@ fn failed_requests_and_the_result_downlink_end_to_end() {
         downlink
     );
 }
+
+/// Each completed request's uplink `(tx_start, server_arrival)`, s.
+#[derive(Default)]
+struct Uplinks(Vec<(f64, f64)>);
+
+impl coinfer::engine::Recorder for Uplinks {
+    fn on_complete(&mut self, r: &coinfer::model::request::Request) {
+        self.0.push((r.tx_start.as_secs(), r.server_arrival.as_secs()));
+    }
+}
+
+fn shared(agents: u32, arrivals: &str) -> (coinfer::study::Study, f64) {
+    let s = scenario(&format!(
+        "(horizon_s: 30, model: (payload_bits: 2e6),
+          agents: (count: {agents}, arrivals: {arrivals}, deadline_s: None, energy_budget_j: 100),
+          channel: (fading: None, access: SharedEqual),
+          policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])"
+    ));
+    let ch = &s.points[0].system.channel;
+    let single = 2e6 / ch.rate(ch.mean_snr(30.0, 0.0)).0;
+    (s, single)
+}
+
+#[test]
+fn shared_uplink_n_simultaneous_senders_take_n_times_as_long() {
+    for n in [1u32, 2, 4] {
+        let (s, single) = shared(n, "Periodic(period_s: 1.0, phase_s: Some(0.1))");
+        let mut up = Uplinks::default();
+        crate::util::run_one(&s, 7, &mut up);
+        assert!(up.0.len() >= 25 * n as usize);
+        for (start, end) in &up.0 {
+            let t = end - start;
+            assert!(
+                (t - n as f64 * single).abs() < 3e-9,
+                "n {n}: {t} vs {}",
+                n as f64 * single
+            );
+        }
+    }
+}
+
+/// Staggered starts: every uplink ends when an independent processor-sharing
+/// fluid computation of the same starts says it does.
+#[test]
+fn shared_uplink_staggered_starts_match_processor_sharing() {
+    let (s, single) = shared(5, "Poisson(rate_hz: 2.0)");
+    let mut up = Uplinks::default();
+    let mut world = s.points[0].world(3);
+    let mut policy = s.policies[0]
+        .factory
+        .build(stream(3, StreamId::new(Purpose::Policy, 0)));
+    coinfer::engine::run(&mut world, policy.as_mut(), &mut up);
+    let mut starts: Vec<f64> = up.0.iter().map(|u| u.0).collect();
+    starts.extend(
+        world
+            .agents
+            .iter()
+            .filter_map(|a| a.transmitting.as_ref())
+            .map(|r| r.tx_start.as_secs()),
+    );
+    starts.sort_by(f64::total_cmp);
+    // Fluid processor sharing: every active transmission advances at 1/n of
+    // the full rate; `work` is in seconds of full-rate transmission.
+    let mut active: Vec<(f64, f64)> = Vec::new(); // (start, work left)
+    let mut ends: Vec<(f64, f64)> = Vec::new();
+    let (mut t, mut next) = (0.0, 0);
+    while next < starts.len() || !active.is_empty() {
+        let n = active.len() as f64;
+        let finish = match active.len() {
+            0 => f64::INFINITY,
+            _ => active.iter().map(|a| a.1).fold(f64::INFINITY, f64::min) * n,
+        };
+        let arrive = starts.get(next).map_or(f64::INFINITY, |&s| s - t);
+        let dt = finish.min(arrive);
+        for a in &mut active {
+            a.1 -= dt / n.max(1.0);
+        }
+        t += dt;
+        if arrive <= finish {
+            active.push((starts[next], single));
+            next += 1;
+        } else {
+            let k = active
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+                .unwrap()
+                .0;
+            ends.push((active.swap_remove(k).0, t));
+        }
+    }
+    let mut overlapping = 0;
+    for (start, end) in &up.0 {
+        let want = ends.iter().find(|e| (e.0 - start).abs() < 1e-12).unwrap().1;
+        assert!((end - want).abs() < 1e-7, "start {start}: {end} vs {want}");
+        overlapping += usize::from(end - start > single * 1.5);
+    }
+    assert!(
+        overlapping > 10,
+        "the case must have overlapping uplinks ({overlapping})"
+    );
+}

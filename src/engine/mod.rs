@@ -26,8 +26,10 @@ pub enum Event {
     Arrival(u32),
     /// Agent `i` finishes computing its current request.
     ComputeDone(u32),
-    /// Agent `i` finishes transmitting its current request.
-    TxDone(u32),
+    /// Agent `i` finishes transmitting its current request, if the
+    /// transmission's version is still the second number (a shared uplink
+    /// re-times transmissions, leaving stale events behind).
+    TxDone(u32, u32),
     /// Server worker `w` finishes its request.
     ServiceDone(u32),
     /// The result downlink in slot `k` ends.
@@ -150,7 +152,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
         match ev {
             Event::Arrival(i) => eng.arrival(i),
             Event::ComputeDone(i) => eng.compute_done(i),
-            Event::TxDone(i) => eng.tx_done(i),
+            Event::TxDone(i, v) => eng.tx_done(i, v),
             Event::ServiceDone(w) => eng.service_done(w),
             Event::DownlinkDone(k) => eng.downlink_done(k),
         }
@@ -317,22 +319,85 @@ impl Engine<'_, '_, '_, '_> {
     }
 
     fn start_tx(&mut self, i: u32, mut req: Request) {
+        req.tx_start = self.now;
+        if self.world.shared_uplink {
+            self.advance_shared();
+            let agent = &mut self.world.agents[i as usize];
+            agent.tx_left = self.world.system.laim.payload_bits;
+            agent.tx_since = self.now;
+            agent.link.pin(Some(self.now));
+            req.tx_attempts = 1;
+            req.tx_delivered = true;
+            agent.transmitting = Some(req);
+            return self.retime_shared();
+        }
         let payload = self.world.system.laim.payload_bits;
         let agent = &mut self.world.agents[i as usize];
         let tx = agent.link.transmit(self.now, payload, self.world.horizon);
-        req.tx_start = self.now;
         req.tx_attempts = tx.attempts;
         req.tx_delivered = tx.delivered;
         req.tx_energy = self.world.system.tx_power * (tx.end - self.now);
         self.out.agent_energy += req.tx_energy;
         agent.transmitting = Some(req);
-        self.events.push(tx.end, Event::TxDone(i));
+        self.events.push(tx.end, Event::TxDone(i, agent.tx_version));
     }
 
-    fn tx_done(&mut self, i: u32) {
+    /// Shared uplink: brings every transmission's bits left up to now, at
+    /// the share it has had since its last update.
+    fn advance_shared(&mut self) {
+        let now = self.now;
+        let share = 1.0
+            / self
+                .world
+                .agents
+                .iter()
+                .filter(|a| a.transmitting.is_some())
+                .count()
+                .max(1) as f64;
+        for a in self.world.agents.iter_mut().filter(|a| a.transmitting.is_some()) {
+            a.tx_left -= a.link.sent(a.tx_since, now, share);
+            a.tx_since = now;
+            a.link.pin(Some(now));
+        }
+    }
+
+    /// Shared uplink: new end events for every transmission at the current share.
+    fn retime_shared(&mut self) {
+        let (now, horizon) = (self.now, self.world.horizon);
+        let share = 1.0
+            / self
+                .world
+                .agents
+                .iter()
+                .filter(|a| a.transmitting.is_some())
+                .count()
+                .max(1) as f64;
+        for (i, a) in self.world.agents.iter_mut().enumerate() {
+            if a.transmitting.is_some() {
+                let end = a.link.shared_end(now, a.tx_left.max(0.0), horizon, share);
+                a.tx_version = a.tx_version.wrapping_add(1);
+                self.events.push(end, Event::TxDone(i as u32, a.tx_version));
+            }
+        }
+    }
+
+    fn tx_done(&mut self, i: u32, version: u32) {
+        if version != self.world.agents[i as usize].tx_version {
+            return;
+        }
+        if self.world.shared_uplink {
+            self.advance_shared();
+        }
         let agent = &mut self.world.agents[i as usize];
         let mut req = agent.transmitting.take().expect("agent was transmitting");
         req.server_arrival = self.now;
+        if self.world.shared_uplink {
+            agent.link.pin(None);
+            req.tx_energy = self.world.system.tx_power * (self.now - req.tx_start);
+            self.out.agent_energy += req.tx_energy;
+            self.retime_shared();
+        }
+        let agent = &mut self.world.agents[i as usize];
         if let Some(next) = agent.tx_queue.pop_front() {
             self.start_tx(i, next);
         }

@@ -26,6 +26,14 @@ pub enum Arrivals {
         /// Maximum jitter, s (default 0; must be below the period).
         #[serde(default, deserialize_with = "check::non_negative")]
         jitter_s: f64,
+        /// The first request's time for every agent, s, in `[0, period)`
+        /// (synchronised sensors); default: a random phase per agent.
+        #[serde(
+            default,
+            deserialize_with = "check::non_negative_opt",
+            skip_serializing_if = "Option::is_none"
+        )]
+        phase_s: Option<f64>,
     },
     /// A Poisson process of rate `rate_hz`.
     Poisson {
@@ -77,6 +85,7 @@ impl Default for AgentsConfig {
             arrivals: Arrivals::Periodic {
                 period_s: 0.5,
                 jitter_s: 0.0,
+                phase_s: None,
             },
             deadline_s: Some(0.5),
             energy_budget_j: 3.0,
@@ -104,6 +113,7 @@ impl ArrivalProcess {
     /// The arrival process of one agent, drawing from `rng`.
     pub fn new(law: &Arrivals, mut rng: ChaCha8Rng) -> ArrivalProcess {
         let phase = match law {
+            Arrivals::Periodic { phase_s: Some(p), .. } => SimDuration::from_secs_round(*p),
             Arrivals::Periodic { period_s, .. } => SimDuration::from_secs_round(rng.gen::<f64>() * period_s),
             Arrivals::Poisson { .. } => SimDuration::ZERO,
         };
@@ -119,7 +129,9 @@ impl ArrivalProcess {
     /// The time of the next request.
     pub fn next_arrival(&mut self) -> SimTime {
         match self.law {
-            Arrivals::Periodic { period_s, jitter_s } => {
+            Arrivals::Periodic {
+                period_s, jitter_s, ..
+            } => {
                 let nominal =
                     SimTime::ZERO + self.phase + SimDuration::from_secs_round(self.k as f64 * period_s);
                 self.k += 1;

@@ -164,6 +164,17 @@ impl Default for PathLoss {
     }
 }
 
+/// How agents use the band.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Access {
+    /// Each agent has a band of its own (default).
+    #[default]
+    Dedicated,
+    /// One band shared equally in time by the agents transmitting at the same
+    /// moment: with `n` of them, each advances at `1/n` of its own rate.
+    SharedEqual,
+}
+
 /// How the uplink turns capacity into delivered bits.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub enum LinkMode {
@@ -221,6 +232,8 @@ pub struct ChannelConfig {
     pub doppler_hz: Option<f64>,
     /// Shannon-rate or fixed-rate (outage and retransmission) uplink.
     pub link: LinkMode,
+    /// Dedicated bands or one shared band.
+    pub access: Access,
     /// Age of the channel estimate a decision sees, s (default 0: current).
     #[serde(deserialize_with = "check::non_negative")]
     pub csi_delay_s: f64,
@@ -243,6 +256,7 @@ impl Default for ChannelConfig {
             rho: 0.0,
             doppler_hz: None,
             link: LinkMode::Shannon,
+            access: Access::Dedicated,
             csi_delay_s: 0.0,
             csi_error_db: 0.0,
         }
@@ -441,6 +455,8 @@ pub struct Link {
     csi_delay: SimDuration,
     fading: FadingProcess,
     csi_rng: ChaCha8Rng,
+    /// First block a shared transmission still needs.
+    pinned: Option<u64>,
 }
 
 impl Link {
@@ -461,6 +477,7 @@ impl Link {
             csi_delay: SimDuration::from_secs_round(cfg.csi_delay_s),
             fading,
             csi_rng,
+            pinned: None,
         }
     }
 
@@ -484,7 +501,7 @@ impl Link {
     /// Blocks before the one `csi_delay_s` before `t` are no longer needed.
     fn forget_before(&mut self, t: SimTime) {
         let k = self.block_of(SimTime(t.0.saturating_sub(self.csi_delay.0)));
-        self.fading.forget_before(k);
+        self.fading.forget_before(self.pinned.map_or(k, |p| k.min(p)));
     }
 
     /// What a decision at `now` sees (perfect current CSI by default).
@@ -585,6 +602,11 @@ impl Link {
     /// under way at `until` (the end of the run) is cut there and reported as
     /// ending 1 ns later, so no block beyond the run is drawn or held.
     pub fn transmission_end(&mut self, start: SimTime, bits: f64, until: SimTime) -> SimTime {
+        self.shared_end(start, bits, until, 1.0)
+    }
+
+    /// [`Link::transmission_end`] at the fraction `share` of each block's rate.
+    pub fn shared_end(&mut self, start: SimTime, bits: f64, until: SimTime, share: f64) -> SimTime {
         self.forget_before(start);
         let mut t = start;
         let mut left = bits;
@@ -596,7 +618,7 @@ impl Link {
                 return until + SimDuration(1);
             }
             let k = self.block_of(t);
-            let rate = self.block_rate(k);
+            let rate = self.block_rate(k) * share;
             let block_end = SimTime((k + 1) * self.coherence.0);
             let can_send = rate * (block_end - t).as_secs();
             if can_send >= left {
@@ -606,5 +628,24 @@ impl Link {
             left -= can_send;
             t = block_end;
         }
+    }
+
+    /// Bits sent in `[from, to]` at the fraction `share` of each block's rate.
+    pub fn sent(&mut self, from: SimTime, to: SimTime, share: f64) -> f64 {
+        let mut t = from;
+        let mut bits = 0.0;
+        while t < to {
+            let k = self.block_of(t);
+            let block_end = SimTime((k + 1) * self.coherence.0).min(to);
+            bits += self.block_rate(k) * share * (block_end - t).as_secs();
+            t = block_end;
+        }
+        bits
+    }
+
+    /// Keeps the fading blocks from `t` on (a shared transmission's progress
+    /// is integrated from there later); `None` releases them.
+    pub fn pin(&mut self, t: Option<SimTime>) {
+        self.pinned = t.map(|t| self.block_of(t));
     }
 }

@@ -23,7 +23,7 @@ use cpu::Cpu;
 pub use decision::Decision;
 use distortion::{Bound, DistortionTable, SideTables};
 use laim::Laim;
-use link::{ChannelConfig, FadingProcess, Link};
+use link::{Access, ChannelConfig, FadingProcess, Link};
 use mobility::Trajectory;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -175,6 +175,12 @@ pub struct Agent {
     pub tx_queue: VecDeque<Request>,
     /// The request being transmitted.
     pub transmitting: Option<Request>,
+    /// Shared uplink: bits of the current transmission left at `tx_since`.
+    pub tx_left: f64,
+    /// Shared uplink: when `tx_left` was last brought up to date.
+    pub tx_since: SimTime,
+    /// Version of the current transmission's end event (older ones are stale).
+    pub tx_version: u32,
     /// Current DVFS state of the compute unit.
     pub freq: crate::units::Hertz,
     /// Requests created so far.
@@ -194,6 +200,8 @@ pub struct World<'a> {
     pub workers: Vec<Option<Request>>,
     /// Requests whose result is on its way back to the agent.
     pub downlinks: Vec<Option<Request>>,
+    /// The agents share one band ([`Access::SharedEqual`]).
+    pub shared_uplink: bool,
     /// Service-time factor law.
     pub service: ServiceLaw,
     /// Frame-skipping limit of an agent's compute queue.
@@ -251,6 +259,9 @@ impl<'a> World<'a> {
                     computing: None,
                     tx_queue: VecDeque::new(),
                     transmitting: None,
+                    tx_left: 0.0,
+                    tx_since: SimTime::ZERO,
+                    tx_version: 0,
                     freq: system.agent_cpu.max_freq(),
                     created: 0,
                 }
@@ -262,6 +273,7 @@ impl<'a> World<'a> {
             server_queue: WaitingRoom::new(server.discipline),
             workers: (0..server.workers).map(|_| None).collect(),
             downlinks: Vec::new(),
+            shared_uplink: channel.access == Access::SharedEqual,
             service: server.service,
             max_queue: agents.max_queue,
             horizon: SimTime::from_secs_round(horizon_s),

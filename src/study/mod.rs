@@ -25,7 +25,7 @@ use crate::model::agent::Arrivals;
 use crate::model::cpu::CpuConfig;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Laim;
-use crate::model::link::Fading;
+use crate::model::link::{Access, Fading, LinkMode};
 use crate::model::{reference_table, synthetic_table, System, World};
 use crate::policy::{PolicyFactory, Registry};
 use crate::quant::Checkpoint;
@@ -447,11 +447,24 @@ fn check_point(
         );
         return err("warmup_s", msg);
     }
-    if let Arrivals::Periodic { period_s, jitter_s } = c.agents.arrivals {
+    if let Arrivals::Periodic {
+        period_s,
+        jitter_s,
+        phase_s,
+    } = c.agents.arrivals
+    {
         if jitter_s >= period_s {
             let msg = format!("invalid value {jitter_s}: expected a jitter below period_s = {period_s}");
             return err("agents.arrivals.jitter_s", msg);
         }
+        if phase_s.is_some_and(|p| p >= period_s) {
+            let msg = format!("invalid value {phase_s:?}: expected a phase below period_s = {period_s}");
+            return err("agents.arrivals.phase_s", msg);
+        }
+    }
+    if c.channel.access == Access::SharedEqual && c.channel.link != LinkMode::Shannon {
+        let msg = "a shared band (`access: SharedEqual`) needs `link: Shannon`: fixed-rate retransmission on a shared band is not modelled";
+        return err("channel.access", msg.into());
     }
     c.agents
         .mobility
