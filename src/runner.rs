@@ -388,23 +388,29 @@ impl PointCtx<'_, '_> {
         let out = self.runner.out.as_deref().unwrap_or(Path::new("."));
         let dir = out.join("trace");
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        let safe: String = label
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = dir.join(format!("p{point:05}-{safe}-s{seed}.csv"));
+        let path = dir.join(format!("p{point:05}-{}-s{seed}.csv", trace_label(label)));
         let writer = csv::Writer::from_path(&path).map_err(|source| RunError::Trace {
             path: path.clone(),
             source,
         })?;
         Ok(TraceFile { path, writer })
     }
+}
+
+/// A policy label as written in trace file names
+/// (`trace/p<point>-<label>-s<seed>.csv`): other characters than ASCII
+/// letters, digits, `_` and `-` become `_`.
+pub fn trace_label(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// One row of a per-request trace (`--trace`).
@@ -414,6 +420,7 @@ struct TraceRow {
     seq: u64,
     counted: bool,
     created_s: f64,
+    distance_m: f64,
     compute_start_s: f64,
     tx_start_s: f64,
     server_arrival_s: f64,
@@ -440,6 +447,7 @@ impl TraceRow {
             seq: r.seq,
             counted: r.counted,
             created_s: r.created.as_secs(),
+            distance_m: r.distance_m,
             compute_start_s: r.compute_start.as_secs(),
             tx_start_s: r.tx_start.as_secs(),
             server_arrival_s: r.server_arrival.as_secs(),

@@ -488,3 +488,38 @@ fn shared_uplink_staggered_starts_match_processor_sharing() {
         "the case must have overlapping uplinks ({overlapping})"
     );
 }
+
+/// With `--trace`, `run` draws timelines; the distance timeline of agents on
+/// waypoints follows their path (out at 2 m/s from 10 m, back after 120 s).
+#[test]
+fn traced_runs_draw_timelines_that_follow_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("m.ron"),
+        "(horizon_s: 240, warmup_s: 0, seeds: 2, agents: (count: 2, arrivals: Periodic(period_s: 0.5),
+          mobility: Waypoints(points: [(10.0, 0.0), (250.0, 0.0)], speed_mps: 2.0, looped: true)),
+          policies: [(name: \"exhaustive\")])",
+    )
+    .unwrap();
+    let o = std::process::Command::new(crate::util::bin())
+        .args(["run", "--quiet", "--trace", "--out", "out", "m.ron"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv_text = std::fs::read_to_string(d.join("out/plots/timeline_distance_m_p00000.csv")).unwrap();
+    let (xs, ys) = (column(&csv_text, "x"), column(&csv_text, "y"));
+    assert_eq!(xs.len(), 60);
+    for (x, y) in xs.iter().zip(&ys) {
+        let (t, got): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+        let want = if t < 120.0 {
+            10.0 + 2.0 * t
+        } else {
+            250.0 - 2.0 * (t - 120.0)
+        };
+        // A 4 s bin spans 8 m of path.
+        assert!((got - want).abs() <= 4.5, "t {t}: {got} vs {want}");
+    }
+    assert!(d.join("out/plots/timeline_bits_agent_p00000.svg").exists());
+}

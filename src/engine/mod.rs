@@ -261,6 +261,7 @@ impl Engine<'_, '_, '_, '_> {
         req.predicted_agent_energy_j = predicted.agent_energy_j;
         let planned_rate = decision.assumed_rate.unwrap_or(seen.rate);
         req.predicted_tx_s = system.laim.payload_bits / planned_rate.0;
+        req.distance_m = seen.distance_m;
         agent.created += 1;
         self.out.generated += 1;
         self.out.counted += req.counted as u64;

@@ -432,6 +432,8 @@ pub struct ChannelEstimate {
     /// Mean SNR (path loss and shadowing, no fading) at the agent's current
     /// position, linear: what the agent knows without fading.
     pub mean_snr: f64,
+    /// The agent's distance to the access point, m.
+    pub distance_m: f64,
 }
 
 /// How one transmission went.
@@ -518,6 +520,7 @@ impl Link {
             rate: BitsPerSec(self.channel.bandwidth_hz * (1.0 + snr).log2()),
             gain,
             mean_snr: self.mean_snr_at(now),
+            distance_m: self.trajectory.distance_m(now.as_secs()),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Request {
     pub predicted_agent_energy_j: f64,
     /// Uplink time the decision planned with (payload over its assumed rate), s.
     pub predicted_tx_s: f64,
+    /// The agent's distance to the access point when it decided, m.
+    pub distance_m: f64,
     /// Agent compute start, including any DVFS switch.
     pub compute_start: SimTime,
     /// Uplink transmission start.
@@ -72,6 +74,7 @@ impl Request {
             predicted_latency_s: f64::NAN,
             predicted_agent_energy_j: f64::NAN,
             predicted_tx_s: f64::NAN,
+            distance_m: f64::NAN,
             compute_start: created,
             tx_start: created,
             tx_attempts: 0,

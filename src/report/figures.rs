@@ -309,12 +309,101 @@ pub fn draw_results(dir: &Path, formats: &[Format], metrics: &[String]) -> Resul
 
     // Latency CDF per policy at each sweep point, with the deadline.
     figures.extend(latency_cdfs(&dir.join("histograms.json"), &names)?);
+    figures.extend(timelines(&dir.join("trace"), &names)?);
 
     let mut files = Vec::new();
     for f in &figures {
         files.extend(render(f, &out, formats)?);
     }
     Ok(files)
+}
+
+/// Per-request quantities drawn against time from `--trace` files.
+const TIMELINE: [(&str, &str); 4] = [
+    ("bits_agent", "Agent bit-width"),
+    ("latency_s", "Latency (s)"),
+    ("distance_m", "Distance to the access point (m)"),
+    ("freq_agent_ghz", "Agent frequency (GHz)"),
+];
+
+/// A traced request: its creation time and its [`TIMELINE`] quantities.
+type TracedRequest = (f64, [f64; 4]);
+
+/// Time bins of a timeline figure.
+const TIMELINE_BINS: usize = 60;
+
+/// With `--trace`: each [`TIMELINE`] quantity against request creation time,
+/// the mean over all seeds' requests in each of [`TIMELINE_BINS`] bins, one
+/// line per policy, at each sweep point (`timeline_<q>_p<point>`).
+fn timelines(trace: &Path, names: &[String]) -> Result<Vec<Figure>, FigureError> {
+    let Ok(entries) = std::fs::read_dir(trace) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    // (point, policy) → rows of (created, values).
+    let mut runs: std::collections::BTreeMap<(String, usize), Vec<TracedRequest>> = Default::default();
+    for f in &files {
+        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let Some((point, rest)) = stem.split_once('-') else {
+            continue;
+        };
+        let label = rest.rsplit_once("-s").map_or(rest, |(l, _)| l);
+        let Some(p) = names.iter().position(|n| crate::runner::trace_label(n) == label) else {
+            continue;
+        };
+        let t = Table::read(f)?;
+        let created = t.need("created_s")?;
+        let cols: Vec<usize> = TIMELINE
+            .iter()
+            .map(|(c, _)| t.need(c))
+            .collect::<Result<_, _>>()?;
+        let rows = runs.entry((point.to_string(), p)).or_default();
+        rows.extend(
+            t.rows
+                .iter()
+                .map(|r| (num(&r[created]), std::array::from_fn(|k| num(&r[cols[k]])))),
+        );
+    }
+    let end = runs.values().flatten().map(|r| r.0).fold(0.0, f64::max);
+    let width = end / TIMELINE_BINS as f64;
+    let mut figures = Vec::new();
+    let points: std::collections::BTreeSet<String> = runs.keys().map(|k| k.0.clone()).collect();
+    for point in points {
+        for (k, (q, label)) in TIMELINE.iter().enumerate() {
+            let series = runs
+                .iter()
+                .filter(|((pt, _), _)| *pt == point)
+                .map(|((_, p), rows)| {
+                    let mut bins = vec![(0.0, 0usize); TIMELINE_BINS];
+                    for (t, v) in rows.iter().filter(|r| r.1[k].is_finite()) {
+                        let b = ((t / width) as usize).min(TIMELINE_BINS - 1);
+                        bins[b].0 += v[k];
+                        bins[b].1 += 1;
+                    }
+                    Series {
+                        label: names[*p].clone(),
+                        style: *p,
+                        points: bins
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, b)| b.1 > 0)
+                            .map(|(i, b)| Point::new((i as f64 + 0.5) * width, b.0 / b.1 as f64))
+                            .collect(),
+                    }
+                })
+                .collect();
+            figures.push(Figure {
+                name: format!("timeline_{q}_{point}"),
+                x_label: "Time (s)".into(),
+                y_label: (*label).into(),
+                kind: Kind::Lines,
+                series,
+                ..Figure::default()
+            });
+        }
+    }
+    Ok(figures)
 }
 
 fn latency_cdfs(path: &Path, names: &[String]) -> Result<Vec<Figure>, FigureError> {
