@@ -361,7 +361,7 @@ impl PointCtx<'_, '_> {
         let mut policy = study.policies[p]
             .factory
             .build(stream(seed, StreamId::new(Purpose::Policy, 0)));
-        let metrics = RunMetrics::new(&point.system, measured);
+        let metrics = RunMetrics::new(&point.system, measured).with_groups(point.config.agents.group_of());
         let trace = match (self.runner.trace, self.dir) {
             (true, Some(_)) => Some(self.trace_file(index, &study.policies[p].label, seed)?),
             _ => None,
@@ -497,6 +497,10 @@ impl Traced<'_> {
 }
 
 impl Recorder for Traced<'_> {
+    fn on_create(&mut self, r: &Request) {
+        self.metrics.on_create(r);
+    }
+
     fn on_complete(&mut self, r: &Request) {
         self.metrics.on_complete(r);
         if let (Some(t), None) = (&mut self.trace, &self.error) {

@@ -523,3 +523,68 @@ fn traced_runs_draw_timelines_that_follow_the_path() {
     }
     assert!(d.join("out/plots/timeline_bits_agent_p00000.svg").exists());
 }
+
+/// Groups of agents: `summary_groups.csv` breaks the metrics down per group.
+/// With enough server workers the agents do not interact, so the first
+/// group's row equals a run of that group alone (same streams: agents 0..n).
+#[test]
+fn groups_of_agents_are_broken_down_and_match_a_run_of_the_group_alone() {
+    let far = "(name: \"far\", count: 2, arrivals: Periodic(period_s: 0.5, jitter_s: 0.1), mobility: Static(distance_m: 200.0))";
+    let near = "(name: \"near\", count: 3, arrivals: Poisson(rate_hz: 3.0), mobility: Waypoints(points: [(5.0, 5.0), (60.0, 0.0)], speed_mps: 1.0))";
+    let common = "seeds: 3, horizon_s: 20, server: (workers: 64), policies: [(name: \"exhaustive\"), (name: \"fixed\", bits_agent: 8, bits_server: 8)]";
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let run = |file: &str, agents: &str| {
+        std::fs::write(d.join(file), format!("({common}, agents: {agents})")).unwrap();
+        let o = std::process::Command::new(crate::util::bin())
+            .args(["run", "--quiet", "--out", &format!("out-{file}"), file])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run("both.ron", &format!("[{far}, {near}]"));
+    run("far.ron", far);
+    let groups = std::fs::read_to_string(d.join("out-both.ron/summary_groups.csv")).unwrap();
+    let alone = std::fs::read_to_string(d.join("out-far.ron/summary.csv")).unwrap();
+    assert_eq!(
+        column(&groups, "group"),
+        ["far", "far", "near", "near"].map(String::from)
+    );
+    for m in [
+        "requests",
+        "completed",
+        "latency_mean_s",
+        "miss_rate",
+        "bits_agent_mean",
+        "agent_energy_mean_j",
+        "tx_time_mean_s",
+    ] {
+        let (g, a) = (column(&groups, m), column(&alone, m));
+        assert_eq!([&g[0], &g[1]], [&a[0], &a[1]], "{m}");
+    }
+    // The groups add up to the whole.
+    let whole = std::fs::read_to_string(d.join("out-both.ron/summary.csv")).unwrap();
+    let n = |s: &str, m: &str, i: usize| column(s, m)[i].parse::<u64>().unwrap();
+    assert_eq!(
+        n(&groups, "requests", 0) + n(&groups, "requests", 2),
+        n(&whole, "requests", 0)
+    );
+    assert_eq!(
+        n(&groups, "completed", 1) + n(&groups, "completed", 3),
+        n(&whole, "completed", 1)
+    );
+
+    // What groups share must agree.
+    let err = coinfer::study::Study::from_str(
+        "g.ron".as_ref(),
+        "(agents: [(count: 1), (count: 2, deadline_s: Some(0.9))])",
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("agents[1].deadline_s") && err.contains("groups of agents share"),
+        "{err}"
+    );
+}

@@ -951,7 +951,9 @@ fn reduced(raw: &RawScenario) -> RawScenario {
     let h = r.horizon_s.min(2.0);
     r.warmup_s *= h / r.horizon_s;
     r.horizon_s = h;
-    r.agents.count = r.agents.count.min(4);
+    for g in &mut r.agents.0 {
+        g.count = g.count.min(4);
+    }
     for a in &mut r.sweep {
         a.values.truncate(2);
     }

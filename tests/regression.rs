@@ -99,9 +99,9 @@ fn issue_9_partial_blocks_take_the_documented_defaults() {
         quantizer: (sample_weights: 1000))"#;
     let study = scenario(text);
     let c = study.scenario();
-    assert_eq!(c.agents.cpu.freqs_ghz, Some(vec![1.0, 2.0]));
-    assert_eq!(c.agents.cpu.cycles_per_weight_bit, Some(0.05));
-    assert_eq!(c.agents.cpu.kappa, Some(2e-27));
+    assert_eq!(c.agents.shared().cpu.freqs_ghz, Some(vec![1.0, 2.0]));
+    assert_eq!(c.agents.shared().cpu.cycles_per_weight_bit, Some(0.05));
+    assert_eq!(c.agents.shared().cpu.kappa, Some(2e-27));
     assert_eq!(c.server.cpu.freqs_ghz, Some(vec![10.0]));
     assert_eq!(c.server.cpu.kappa, Some(2e-28));
     assert_eq!(c.server.cpu.cycles_per_weight_bit, Some(0.02));

@@ -54,6 +54,21 @@ fn records() -> Vec<RunRecord> {
                     values: std::array::from_fn(|m| {
                         specials[(m + k as usize) % specials.len()] * (m + 1) as f64
                     }),
+                    // Groups of agents on odd records (finite values: compared with ==).
+                    groups: (0..k % 2 * 2)
+                        .map(|g| RunSummary {
+                            seed: k,
+                            completed: g,
+                            dropped: 0,
+                            generated: 1,
+                            requests: 2 * g,
+                            in_flight: 0,
+                            events: 3,
+                            fingerprint: g,
+                            values: [g as f64 + 0.5; N_METRICS],
+                            groups: Vec::new(),
+                        })
+                        .collect(),
                 },
                 latency,
             }

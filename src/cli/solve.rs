@@ -52,7 +52,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         }
         (None, None) => sc
             .channel
-            .mean_snr(sc.agents.mobility.mean_distance_m(sc.horizon_s), 0.0),
+            .mean_snr(sc.agents.shared().mobility.mean_distance_m(sc.horizon_s), 0.0),
     };
     let rate: BitsPerSec = sc.channel.rate(snr);
     let ctx = DecisionContext::one_shot(system, snr);

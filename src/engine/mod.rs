@@ -79,6 +79,8 @@ pub struct Outcome {
 
 /// Hooks the engine calls; all default to doing nothing.
 pub trait Recorder {
+    /// A request was created (its decision made).
+    fn on_create(&mut self, _req: &Request) {}
     /// A request completed.
     fn on_complete(&mut self, _req: &Request) {}
     /// A waiting frame was dropped (frame skipping).
@@ -265,6 +267,7 @@ impl Engine<'_, '_, '_, '_> {
         agent.created += 1;
         self.out.generated += 1;
         self.out.counted += req.counted as u64;
+        self.recorder.on_create(&req);
         if req.decision.skip {
             self.out.skipped += 1;
             self.recorder.on_skip(&req);

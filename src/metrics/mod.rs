@@ -23,11 +23,16 @@ pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds")
 }
 
-/// Streams one run's counted requests into sums.
+/// Streams one run's counted requests into sums, for all agents and, with
+/// several groups of agents, for each group.
 #[derive(Debug)]
 pub struct RunMetrics<'a> {
     system: &'a System,
     measured: &'a DistortionTable,
+    /// Per group (only with several): the group of each agent, and its metrics.
+    group_of: Vec<u32>,
+    groups: Vec<RunMetrics<'a>>,
+    counted: u64,
     n: u64,
     dropped: u64,
     skipped: u64,
@@ -44,6 +49,9 @@ impl<'a> RunMetrics<'a> {
         RunMetrics {
             system,
             measured,
+            group_of: Vec::new(),
+            groups: Vec::new(),
+            counted: 0,
             n: 0,
             dropped: 0,
             skipped: 0,
@@ -53,16 +61,39 @@ impl<'a> RunMetrics<'a> {
         }
     }
 
+    /// Also keeps metrics per group of agents, given each agent's group
+    /// (nothing changes with a single group).
+    pub fn with_groups(mut self, group_of: Vec<u32>) -> Self {
+        let n = group_of.iter().max().map_or(0, |&g| g as usize + 1);
+        if n > 1 {
+            self.groups = (0..n)
+                .map(|_| RunMetrics::new(self.system, self.measured))
+                .collect();
+            self.group_of = group_of;
+        }
+        self
+    }
+
+    fn group(&mut self, r: &Request) -> Option<&mut RunMetrics<'a>> {
+        let g = *self.group_of.get(r.agent as usize)?;
+        self.groups.get_mut(g as usize)
+    }
+
     /// The run's summary and latency histogram, given the engine's outcome.
     pub fn finish(
-        self,
+        mut self,
         seed: u64,
         outcome: &Outcome,
         workers: u32,
         window_s: f64,
     ) -> (RunSummary, Histogram<u64>) {
+        let groups = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(|g| g.finish(seed, outcome, workers, window_s).0)
+            .collect();
         let totals = RunTotals {
             outcome,
+            counted: self.counted,
             completed: self.n,
             dropped: self.dropped,
             skipped: self.skipped,
@@ -80,18 +111,29 @@ impl<'a> RunMetrics<'a> {
             completed: self.n,
             dropped: self.dropped,
             generated: outcome.generated,
-            requests: outcome.counted,
+            requests: self.counted,
             in_flight: outcome.in_flight,
             events: outcome.events,
             fingerprint: outcome.fingerprint,
             values,
+            groups,
         };
         (summary, self.latency)
     }
 }
 
 impl Recorder for RunMetrics<'_> {
+    fn on_create(&mut self, r: &Request) {
+        if let Some(g) = self.group(r) {
+            g.on_create(r);
+        }
+        self.counted += u64::from(r.counted);
+    }
+
     fn on_complete(&mut self, r: &Request) {
+        if let Some(g) = self.group(r) {
+            g.on_complete(r);
+        }
         if !r.counted {
             return;
         }
@@ -110,18 +152,27 @@ impl Recorder for RunMetrics<'_> {
     }
 
     fn on_drop(&mut self, r: &Request) {
+        if let Some(g) = self.group(r) {
+            g.on_drop(r);
+        }
         if r.counted {
             self.dropped += 1;
         }
     }
 
     fn on_skip(&mut self, r: &Request) {
+        if let Some(g) = self.group(r) {
+            g.on_skip(r);
+        }
         if r.counted {
             self.skipped += 1;
         }
     }
 
     fn on_fail(&mut self, r: &Request) {
+        if let Some(g) = self.group(r) {
+            g.on_fail(r);
+        }
         if r.counted {
             self.failed += 1;
         }
@@ -151,6 +202,10 @@ pub struct RunSummary {
     /// Per-run metric values, in [`METRICS`] order.
     #[serde(with = "per_metric")]
     pub values: [f64; N_METRICS],
+    /// With several groups of agents, each group's summary (their own
+    /// `groups` empty; `generated`, `in_flight`, `events` and `fingerprint`
+    /// are the whole run's).
+    pub groups: Vec<RunSummary>,
 }
 
 /// One run's results: which policy and seed, its summary and latency histogram.

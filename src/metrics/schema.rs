@@ -35,6 +35,8 @@ impl Sample<'_> {
 pub struct RunTotals<'a> {
     /// The engine's outcome.
     pub outcome: &'a Outcome,
+    /// Counted requests created (after the warm-up).
+    pub counted: u64,
     /// Counted requests completed.
     pub completed: u64,
     /// Counted frames dropped.
@@ -342,7 +344,7 @@ pub const SCHEMA: &[Metric] = &[
         label: "Skipped frame rate",
         short_label: None,
         // Frames the policy did not process (`on_infeasible: Skip`) over counted frames.
-        kind: MetricKind::PerRun(|t| match t.outcome.counted {
+        kind: MetricKind::PerRun(|t| match t.counted {
             0 => 0.0,
             total => t.skipped as f64 / total as f64,
         }),
@@ -353,7 +355,7 @@ pub const SCHEMA: &[Metric] = &[
         label: "Failed request rate",
         short_label: None,
         // Requests whose fixed-rate uplink gave up after `max_retx`, over counted frames.
-        kind: MetricKind::PerRun(|t| match t.outcome.counted {
+        kind: MetricKind::PerRun(|t| match t.counted {
             0 => 0.0,
             total => t.failed as f64 / total as f64,
         }),

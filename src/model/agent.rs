@@ -53,10 +53,13 @@ impl Arrivals {
     }
 }
 
-/// The agents of a scenario (all alike; each gets its own random streams).
+/// One group of agents (all alike; each gets its own random streams).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgentsConfig {
+    /// The group's name in `summary_groups.csv` (default `group<k>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Number of agents (default 1).
     #[serde(deserialize_with = "check::count")]
     pub count: u32,
@@ -81,6 +84,7 @@ pub struct AgentsConfig {
 impl Default for AgentsConfig {
     fn default() -> Self {
         AgentsConfig {
+            name: None,
             count: 1,
             arrivals: Arrivals::Periodic {
                 period_s: 0.5,
@@ -93,6 +97,88 @@ impl Default for AgentsConfig {
             cpu: CpuConfig::agent_preset(),
             mobility: Mobility::default(),
         }
+    }
+}
+
+/// The agents of a scenario: one group (`agents: (...)`) or several
+/// (`agents: [(...), (...)]`), each a full [`AgentsConfig`] with its own
+/// defaults. Groups may differ in `count`, `arrivals` and `mobility`; the
+/// deadline, energy budget, frame queue and compute unit are shared (the
+/// first group's; a scenario whose groups differ there is refused).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agents(pub Vec<AgentsConfig>);
+
+impl Default for Agents {
+    fn default() -> Self {
+        Agents(vec![AgentsConfig::default()])
+    }
+}
+
+impl Agents {
+    /// The settings every group shares (the first group).
+    pub fn shared(&self) -> &AgentsConfig {
+        &self.0[0]
+    }
+
+    /// Agents in all groups.
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|g| u64::from(g.count)).sum()
+    }
+
+    /// Mean request rate of all agents, 1/s.
+    pub fn rate_hz(&self) -> f64 {
+        self.0.iter().map(|g| g.count as f64 * g.arrivals.rate_hz()).sum()
+    }
+
+    /// Group names (`group<k>` when not given).
+    pub fn names(&self) -> Vec<String> {
+        (0..self.0.len())
+            .map(|k| self.0[k].name.clone().unwrap_or_else(|| format!("group{k}")))
+            .collect()
+    }
+
+    /// The group of each agent, by agent index.
+    pub fn group_of(&self) -> Vec<u32> {
+        (0..self.0.len() as u32)
+            .flat_map(|k| std::iter::repeat_n(k, self.0[k as usize].count as usize))
+            .collect()
+    }
+}
+
+impl Serialize for Agents {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Agents {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Agents;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an agents block `(...)` or a list of groups `[(...), ...]`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Agents, A::Error> {
+                let one = AgentsConfig::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Agents(vec![one]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Agents, A::Error> {
+                let groups =
+                    Vec::<AgentsConfig>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                if groups.is_empty() {
+                    return Err(serde::de::Error::invalid_length(
+                        0,
+                        &"at least one group of agents",
+                    ));
+                }
+                Ok(Agents(groups))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

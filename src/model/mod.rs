@@ -18,7 +18,7 @@ pub mod server;
 use crate::quant::{sample_laplace, QuantizerKind};
 use crate::rng::{stream, Purpose, StreamId};
 use crate::units::{Joules, SimDuration, SimTime, Watts};
-use agent::{AgentsConfig, ArrivalProcess};
+use agent::{Agents, ArrivalProcess};
 use cpu::Cpu;
 pub use decision::Decision;
 use distortion::{Bound, DistortionTable, SideTables};
@@ -113,7 +113,7 @@ impl System {
         laim: Laim,
         agent_cpu: Cpu,
         server_cpu: Cpu,
-        agents: &AgentsConfig,
+        agents: &Agents,
         channel: &ChannelConfig,
         server: &ServerConfig,
         approx: DistortionTable,
@@ -138,11 +138,12 @@ impl System {
                 })
                 .collect(),
             deadline: agents
+                .shared()
                 .deadline_s
                 .map_or(SimDuration::MAX, SimDuration::from_secs_round),
-            energy_budget: Joules(agents.energy_budget_j),
+            energy_budget: Joules(agents.shared().energy_budget_j),
             workers: server.workers,
-            request_rate_hz: agents.count as f64 * agents.arrivals.rate_hz(),
+            request_rate_hz: agents.rate_hz(),
             service_scv: server.service.scv(),
         }
     }
@@ -217,15 +218,17 @@ impl<'a> World<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         system: &'a System,
-        agents: &AgentsConfig,
+        agents: &Agents,
         channel: &ChannelConfig,
         server: &ServerConfig,
         horizon_s: f64,
         warmup_s: f64,
         seed: u64,
     ) -> World<'a> {
-        let agents_vec = (0..agents.count)
+        let group_of = agents.group_of();
+        let agents_vec = (0..group_of.len() as u32)
             .map(|i| {
+                let group = &agents.0[group_of[i as usize] as usize];
                 let shadow_db = if channel.path_loss.shadowing_db > 0.0 {
                     let z: f64 =
                         StandardNormal.sample(&mut stream(seed, StreamId::new(Purpose::Shadowing, i)));
@@ -234,7 +237,7 @@ impl<'a> World<'a> {
                     0.0
                 };
                 let trajectory = Trajectory::new(
-                    &agents.mobility,
+                    &group.mobility,
                     Some(stream(seed, StreamId::new(Purpose::Mobility, i))),
                 );
                 let fading = FadingProcess::new(
@@ -244,7 +247,7 @@ impl<'a> World<'a> {
                 );
                 Agent {
                     arrivals: ArrivalProcess::new(
-                        &agents.arrivals,
+                        &group.arrivals,
                         stream(seed, StreamId::new(Purpose::Arrivals, i)),
                     ),
                     link: Link::new(
@@ -275,7 +278,7 @@ impl<'a> World<'a> {
             downlinks: Vec::new(),
             shared_uplink: channel.access == Access::SharedEqual,
             service: server.service,
-            max_queue: agents.max_queue,
+            max_queue: agents.shared().max_queue,
             horizon: SimTime::from_secs_round(horizon_s),
             warmup: SimTime::from_secs_round(warmup_s),
         }

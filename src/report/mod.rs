@@ -87,6 +87,31 @@ pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
     rows
 }
 
+/// The runs of each group of agents as points of their own, with a `group`
+/// parameter after the sweep's (latency histograms are not kept per group,
+/// so the pooled latency columns stay empty).
+fn by_group(points: &[PointResults], names: &[String]) -> Vec<PointResults> {
+    let mut out = Vec::new();
+    for pt in points {
+        for (g, name) in names.iter().enumerate() {
+            let mut params = pt.params.clone();
+            params.push(("group".into(), name.clone()));
+            let mut gp = PointResults::new(params, &[]);
+            gp.policies = pt
+                .policies
+                .iter()
+                .map(|p| crate::metrics::PolicyRuns {
+                    label: p.label.clone(),
+                    runs: p.runs.iter().filter_map(|r| r.groups.get(g).cloned()).collect(),
+                    latency: crate::metrics::latency_histogram(),
+                })
+                .collect();
+            out.push(gp);
+        }
+    }
+    out
+}
+
 /// Paired differences of every policy against policy `reference` (an index),
 /// per point and metric.
 pub fn paired(points: &[PointResults], reference: usize) -> Vec<PairedRow> {
@@ -388,6 +413,12 @@ pub fn write_results(
     ];
     for (name, text) in files {
         let path = out.join(name);
+        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path, source })?;
+    }
+    let groups = study.scenario().agents.names();
+    if groups.len() > 1 {
+        let path = out.join("summary_groups.csv");
+        let text = summary_csv(&aggregate(&by_group(points, &groups)));
         write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path, source })?;
     }
     let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();

@@ -16,7 +16,7 @@ pub use error::ScenarioError;
 pub use sweep::{Point, SweepAxis};
 
 use crate::check;
-use crate::model::agent::AgentsConfig;
+use crate::model::agent::Agents;
 use crate::model::laim::BlockConfig;
 use crate::model::link::ChannelConfig;
 use crate::model::server::ServerConfig;
@@ -147,7 +147,7 @@ pub struct RawScenario {
     /// The model and its split.
     pub model: ModelConfig,
     /// The agents.
-    pub agents: AgentsConfig,
+    pub agents: Agents,
     /// The uplink.
     pub channel: ChannelConfig,
     /// The edge server.
@@ -203,7 +203,7 @@ impl Default for RawScenario {
             seeds: 10,
             base_seed: 1,
             model: ModelConfig::default(),
-            agents: AgentsConfig::default(),
+            agents: Agents::default(),
             channel: ChannelConfig::default(),
             server: ServerConfig::default(),
             quantizer: QuantizerConfig::default(),

@@ -90,7 +90,7 @@ fn point_steps(p: &StudyPoint, seeds: f64, policies: f64, optimising: bool) -> (
     let c = &p.config;
     let requests = p.expected_requests();
     // Every law, `None` too: the link steps through the blocks.
-    let blocks = c.agents.count as f64 * c.horizon_s / c.channel.coherence_s;
+    let blocks = c.agents.count() as f64 * c.horizon_s / c.channel.coherence_s;
     // Each seed's distortion table, shared by the policies (real weights
     // from a file are measured once per batch of seeds: an upper bound).
     let tables = seeds * p.system.laim.blocks.len() as f64 * c.quantizer.sample_weights as f64;
@@ -116,15 +116,15 @@ fn point_steps(p: &StudyPoint, seeds: f64, policies: f64, optimising: bool) -> (
 /// Memory of one run at a point, bytes, and the field that drives it.
 fn point_bytes(p: &StudyPoint) -> (f64, &'static str) {
     let c = &p.config;
-    let agents = c.agents.count as f64 * AGENT_BYTES;
+    let agents = c.agents.count() as f64 * AGENT_BYTES;
     let workers = c.server.workers as f64 * WORKER_BYTES;
     let weights = c.quantizer.sample_weights as f64 * 4.0 * p.system.laim.blocks.len() as f64;
     // A transmission keeps every fading block it spans (rate at the mean SNR).
     let snr = c
         .channel
-        .mean_snr(c.agents.mobility.mean_distance_m(c.horizon_s), 0.0);
+        .mean_snr(c.agents.shared().mobility.mean_distance_m(c.horizon_s), 0.0);
     let tx_s = (p.system.laim.payload_bits / c.channel.rate(snr).0.max(1e-300)).min(c.horizon_s);
-    let spanned = (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count as f64 * BLOCK_BYTES;
+    let spanned = (tx_s / c.channel.coherence_s).min(1e30) * c.agents.count() as f64 * BLOCK_BYTES;
     let parts = [
         (agents, "agents.count"),
         (workers, "server.workers"),

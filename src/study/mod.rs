@@ -21,7 +21,7 @@ mod seeds;
 pub use estimate::{Estimate, Limits};
 pub use seeds::SeedPlan;
 
-use crate::model::agent::Arrivals;
+use crate::model::agent::{Agents, Arrivals};
 use crate::model::cpu::CpuConfig;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Laim;
@@ -165,7 +165,7 @@ impl StudyPoint {
 
     /// Deadline of a request after its creation, s (`None`: no deadline).
     pub fn deadline_s(&self) -> Option<f64> {
-        self.config.agents.deadline_s
+        self.config.agents.shared().deadline_s
     }
 
     /// Length of the measured window (`horizon_s − warmup_s`), s.
@@ -175,8 +175,7 @@ impl StudyPoint {
 
     /// Expected number of requests per run (all agents, whole horizon).
     pub fn expected_requests(&self) -> f64 {
-        let a = &self.config.agents;
-        a.count as f64 * a.arrivals.rate_hz() * self.config.horizon_s
+        self.config.agents.rate_hz() * self.config.horizon_s
     }
 
     /// The measured-distortion table of each seed: the quantizer on the real
@@ -191,6 +190,53 @@ impl StudyPoint {
                 .collect(),
         }
     }
+}
+
+/// Each group's arrivals and mobility; the settings groups share must agree.
+fn check_groups(agents: &Agents) -> Result<(), (String, String)> {
+    let groups = &agents.0;
+    let at = |k: usize, f: &str| match groups.len() {
+        1 => format!("agents.{f}"),
+        _ => format!("agents[{k}].{f}"),
+    };
+    for (k, g) in groups.iter().enumerate() {
+        if let Arrivals::Periodic {
+            period_s,
+            jitter_s,
+            phase_s,
+        } = g.arrivals
+        {
+            if jitter_s >= period_s {
+                let msg = format!("invalid value {jitter_s}: expected a jitter below period_s = {period_s}");
+                return Err((at(k, "arrivals.jitter_s"), msg));
+            }
+            if phase_s.is_some_and(|p| p >= period_s) {
+                let msg = format!("invalid value {phase_s:?}: expected a phase below period_s = {period_s}");
+                return Err((at(k, "arrivals.phase_s"), msg));
+            }
+        }
+        g.mobility
+            .check()
+            .map_err(|(f, m)| (at(k, &format!("mobility.{f}")), m))?;
+        let first = agents.shared();
+        let differs = [
+            ("deadline_s", g.deadline_s != first.deadline_s),
+            ("energy_budget_j", g.energy_budget_j != first.energy_budget_j),
+            ("max_queue", g.max_queue != first.max_queue),
+            ("cpu", g.cpu != first.cpu),
+        ];
+        if let Some((f, _)) = differs.iter().find(|d| d.1) {
+            let msg = format!("groups of agents share `{f}`: give every group the first group's value (groups may differ in count, arrivals and mobility)");
+            return Err((at(k, f), msg));
+        }
+    }
+    if agents.count() == 0 {
+        return Err((
+            "agents".into(),
+            "no agents: expected a count of at least 1".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The name becomes a folder under `results/`: it must be one plain folder name.
@@ -237,7 +283,9 @@ fn resolve(mut raw: RawScenario) -> Result<RawScenario, ScenarioError> {
     }
     raw.model.blocks.get_or_insert_with(blip2_blocks);
     raw.model.combine.get_or_insert_default();
-    raw.agents.cpu = raw.agents.cpu.resolved(&CpuConfig::agent_preset());
+    for g in &mut raw.agents.0 {
+        g.cpu = g.cpu.resolved(&CpuConfig::agent_preset());
+    }
     raw.server.cpu = raw.server.cpu.resolved(&CpuConfig::server_preset());
     Ok(raw)
 }
@@ -447,29 +495,11 @@ fn check_point(
         );
         return err("warmup_s", msg);
     }
-    if let Arrivals::Periodic {
-        period_s,
-        jitter_s,
-        phase_s,
-    } = c.agents.arrivals
-    {
-        if jitter_s >= period_s {
-            let msg = format!("invalid value {jitter_s}: expected a jitter below period_s = {period_s}");
-            return err("agents.arrivals.jitter_s", msg);
-        }
-        if phase_s.is_some_and(|p| p >= period_s) {
-            let msg = format!("invalid value {phase_s:?}: expected a phase below period_s = {period_s}");
-            return err("agents.arrivals.phase_s", msg);
-        }
-    }
+    check_groups(&c.agents)?;
     if c.channel.access == Access::SharedEqual && c.channel.link != LinkMode::Shannon {
         let msg = "a shared band (`access: SharedEqual`) needs `link: Shannon`: fixed-rate retransmission on a shared band is not modelled";
         return err("channel.access", msg.into());
     }
-    c.agents
-        .mobility
-        .check()
-        .map_err(|(f, m)| (format!("agents.mobility.{f}"), m))?;
     if let Fading::Nakagami { m } = c.channel.fading {
         if m < 0.5 {
             return err(
@@ -492,7 +522,7 @@ fn check_point(
         }
     }
     let cpu = |prefix: &str, cfg: &CpuConfig| cfg.build().map_err(|(f, m)| (format!("{prefix}.{f}"), m));
-    let agent_cpu = cpu("agents.cpu", &c.agents.cpu)?;
+    let agent_cpu = cpu("agents.cpu", &c.agents.shared().cpu)?;
     let server_cpu = cpu("server.cpu", &c.server.cpu)?;
     let combine = c.model.combine.unwrap_or_default();
     let laim = Laim {
