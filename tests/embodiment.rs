@@ -588,3 +588,40 @@ fn groups_of_agents_are_broken_down_and_match_a_run_of_the_group_alone() {
         "{err}"
     );
 }
+
+/// Issue 12's hypothesis on `paper.ron` at 200 m, as measured (README,
+/// "Embodied agents"): a 5 % per-block outage rate leaves no decision
+/// feasible, so `exhaustive` falls back to 2/2 bits on every frame and
+/// misses nothing; the ergodic rate finds every decision feasible.
+#[test]
+fn outage_view_at_200_m_falls_back_on_every_frame() {
+    let mut sc = crate::util::raw(&crate::util::root().join("scenarios/paper.ron"));
+    sc.sweep.clear();
+    sc.seeds = 2;
+    sc.horizon_s = 10.0;
+    sc.agents.0[0].mobility = Mobility::Static { distance_m: 200.0 };
+    let spec = |view| coinfer::policy::PolicySpec {
+        name: "exhaustive".into(),
+        channel_view: Some(view),
+        ..Default::default()
+    };
+    use coinfer::policy::ChannelView;
+    sc.policies = vec![
+        spec(ChannelView::Outage { eps: 0.05 }),
+        spec(ChannelView::Ergodic),
+    ];
+    sc.reference = None;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("s.ron"), sc.to_ron()).unwrap();
+    let summary = crate::regression::run_quiet(&std::fs::read_to_string(tmp.path().join("s.ron")).unwrap());
+    let col = |m: &str| {
+        column(&summary, m)
+            .iter()
+            .map(|v| v.parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(col("infeasible_rate"), [1.0, 0.0]);
+    assert_eq!(col("bits_agent_mean")[0], 2.0);
+    assert_eq!(col("miss_rate")[0], 0.0);
+    assert!(col("distortion_upper_mean")[0] > 100.0 * col("distortion_upper_mean")[1]);
+}
