@@ -166,6 +166,17 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
 }
 
 impl World<'_> {
+    /// Shared uplink: each transmission's share of the band, `1/n` with `n`
+    /// agents transmitting (1 when none is).
+    fn uplink_share(&self) -> f64 {
+        1.0 / self
+            .agents
+            .iter()
+            .filter(|a| a.transmitting.is_some())
+            .count()
+            .max(1) as f64
+    }
+
     /// Requests still in the system (agent queues, radios, server).
     pub fn in_flight(&self) -> impl Iterator<Item = &Request> {
         self.agents
@@ -349,15 +360,7 @@ impl Engine<'_, '_, '_, '_> {
     /// Shared uplink: brings every transmission's bits left up to now, at
     /// the share it has had since its last update.
     fn advance_shared(&mut self) {
-        let now = self.now;
-        let share = 1.0
-            / self
-                .world
-                .agents
-                .iter()
-                .filter(|a| a.transmitting.is_some())
-                .count()
-                .max(1) as f64;
+        let (now, share) = (self.now, self.world.uplink_share());
         for a in self.world.agents.iter_mut().filter(|a| a.transmitting.is_some()) {
             a.tx_left -= a.link.sent(a.tx_since, now, share);
             a.tx_since = now;
@@ -367,15 +370,7 @@ impl Engine<'_, '_, '_, '_> {
 
     /// Shared uplink: new end events for every transmission at the current share.
     fn retime_shared(&mut self) {
-        let (now, horizon) = (self.now, self.world.horizon);
-        let share = 1.0
-            / self
-                .world
-                .agents
-                .iter()
-                .filter(|a| a.transmitting.is_some())
-                .count()
-                .max(1) as f64;
+        let (now, horizon, share) = (self.now, self.world.horizon, self.world.uplink_share());
         for (i, a) in self.world.agents.iter_mut().enumerate() {
             if a.transmitting.is_some() {
                 let end = a.link.shared_end(now, a.tx_left.max(0.0), horizon, share);

@@ -344,10 +344,7 @@ pub const SCHEMA: &[Metric] = &[
         label: "Skipped frame rate",
         short_label: None,
         // Frames the policy did not process (`on_infeasible: Skip`) over counted frames.
-        kind: MetricKind::PerRun(|t| match t.counted {
-            0 => 0.0,
-            total => t.skipped as f64 / total as f64,
-        }),
+        kind: MetricKind::PerRun(|t| per_counted(t, t.skipped)),
     },
     Metric {
         name: "failed_rate",
@@ -355,10 +352,7 @@ pub const SCHEMA: &[Metric] = &[
         label: "Failed request rate",
         short_label: None,
         // Requests whose fixed-rate uplink gave up after `max_retx`, over counted frames.
-        kind: MetricKind::PerRun(|t| match t.counted {
-            0 => 0.0,
-            total => t.failed as f64 / total as f64,
-        }),
+        kind: MetricKind::PerRun(|t| per_counted(t, t.failed)),
     },
     Metric {
         name: "retx_mean",
@@ -411,4 +405,12 @@ pub static POOLED: [&Metric; N_POOLED] = select(true);
 /// The column named `name`, if any.
 pub fn find(name: &str) -> Option<&'static Metric> {
     SCHEMA.iter().find(|m| m.name == name)
+}
+
+/// `n` over the run's counted frames (0 without any).
+fn per_counted(t: &RunTotals, n: u64) -> f64 {
+    match t.counted {
+        0 => 0.0,
+        total => n as f64 / total as f64,
+    }
 }
