@@ -3,6 +3,7 @@
 mod bits;
 mod channel;
 mod cli;
+mod compute;
 mod conservation;
 mod determinism;
 mod distortion;

@@ -48,6 +48,22 @@ pub struct BlockConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub coef: Option<f64>,
+    /// Size of the block's output features, bits: what is sent when the
+    /// split falls right after this block (unless `model.payload_bits` is given).
+    #[serde(
+        default,
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_bits: Option<f64>,
+    /// The block's output size in elements, each of `model.feature_bits`
+    /// bits (instead of `output_bits`).
+    #[serde(
+        default,
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_elems: Option<f64>,
     /// Kolmogorov–Smirnov distance of `|w|` to `Exp(λ)`, when fitted from a
     /// model file (informative only).
     #[serde(

@@ -40,9 +40,17 @@ pub struct ModelConfig {
     pub profile: Option<String>,
     /// Blocks `0..split` run on the agent (default 2).
     pub split: usize,
-    /// Size of the features sent at the split, bits (default 32×2560×16).
-    #[serde(deserialize_with = "check::non_negative")]
-    pub payload_bits: f64,
+    /// Size of the features sent at the split, bits. Default: the output of
+    /// the last agent-side block (`output_bits`, or `output_elems` ×
+    /// `feature_bits`) when it declares one, else 32×2560×16.
+    #[serde(
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub payload_bits: Option<f64>,
+    /// Bits per feature element, for blocks that give `output_elems` (default 16).
+    #[serde(deserialize_with = "check::positive")]
+    pub feature_bits: f64,
     /// Size of the result sent back to the agent over its channel, bits
     /// (default 0: no downlink).
     #[serde(deserialize_with = "check::non_negative")]
@@ -70,13 +78,29 @@ impl Default for ModelConfig {
             blocks: None,
             profile: None,
             split: 2,
-            payload_bits: 32.0 * 2560.0 * 16.0,
+            payload_bits: None,
+            feature_bits: 16.0,
             result_bits: 0.0,
             weights_file: None,
             group_depth: 1,
             quantize: Quantize::Matrices,
             combine: None,
         }
+    }
+}
+
+/// Features sent at the split when neither the model nor the last agent
+/// block says: 32 tokens × 2560 dims × 16 bits.
+pub const DEFAULT_PAYLOAD_BITS: f64 = 32.0 * 2560.0 * 16.0;
+
+impl ModelConfig {
+    /// The bits sent at the split (see [`ModelConfig::payload_bits`]).
+    pub fn payload(&self) -> f64 {
+        let blocks = self.blocks.as_deref().unwrap_or_default();
+        let last_agent = self.split.checked_sub(1).and_then(|l| blocks.get(l));
+        let declared =
+            last_agent.and_then(|b| b.output_bits.or(b.output_elems.map(|e| e * self.feature_bits)));
+        self.payload_bits.or(declared).unwrap_or(DEFAULT_PAYLOAD_BITS)
     }
 }
 
@@ -88,6 +112,8 @@ pub fn blip2_blocks() -> Vec<BlockConfig> {
         params,
         lambda: Some(lambda),
         degenerate: false,
+        output_bits: None,
+        output_elems: None,
         coef: None,
         ks: None,
     };

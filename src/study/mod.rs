@@ -370,7 +370,7 @@ fn reference_tables(points: &[sweep::Point]) -> Vec<DistortionTable> {
             &Laim::new(
                 blocks,
                 c.model.split,
-                c.model.payload_bits,
+                c.model.payload(),
                 c.model.combine.unwrap_or_default(),
             ),
             &c.quantizer,
@@ -386,7 +386,7 @@ fn checkpoint_tables(mut points: Vec<StudyPoint>) -> Result<Vec<StudyPoint>, Str
         let m = &c.model;
         let file = m.weights_file.as_ref()?;
         let blocks = m.blocks.as_deref().unwrap_or_default();
-        let laim = Laim::new(blocks, m.split, m.payload_bits, m.combine.unwrap_or_default());
+        let laim = Laim::new(blocks, m.split, m.payload(), m.combine.unwrap_or_default());
         let measure = |ck: Checkpoint| {
             laim.checkpoint_table(
                 &ck,
@@ -473,6 +473,13 @@ fn check_point(
                 let msg = format!("block {:?} has no lambda: give the rate of its weight magnitudes, or `degenerate: true` if they are all equal (zero distortion)", b.name);
                 return err(&field, msg);
             }
+            _ if b.output_bits.is_some() && b.output_elems.is_some() => {
+                let msg = format!(
+                    "block {:?} gives both `output_bits` and `output_elems`: give one",
+                    b.name
+                );
+                return err(&format!("model.blocks[{l}].output_bits"), msg);
+            }
             (Some(_), true) => {
                 let msg = format!("block {:?} is marked `degenerate` (no law, zero distortion) and also has a lambda: give one or the other", b.name);
                 return err(&field, msg);
@@ -527,7 +534,7 @@ fn check_point(
     let combine = c.model.combine.unwrap_or_default();
     let laim = Laim {
         result_bits: c.model.result_bits,
-        ..Laim::new(blocks, c.model.split, c.model.payload_bits, combine)
+        ..Laim::new(blocks, c.model.split, c.model.payload(), combine)
     };
     Ok(System::new(
         laim, agent_cpu, server_cpu, &c.agents, &c.channel, &c.server, approx,
