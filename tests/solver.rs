@@ -175,6 +175,7 @@ fn build_side((weights, c, kappa, static_power_w, freqs, layers): SideParams, bo
         distortion: t.distortion,
         gap: t.gap,
         relaxed_weight: t.relaxed_weight,
+        clock_now: None,
     }
 }
 
@@ -212,6 +213,7 @@ fn problem_strategy() -> impl Strategy<Value = Problem<'static>> {
                 tx_time_s: 10f64.powf(tx_t),
                 tx_energy_j: 10f64.powf(tx_e),
                 server_wait_s: wait,
+                agent_wait_s: 0.0,
                 deadline_s: 1.0,
                 energy_budget_j: 1.0,
                 bits_min: bw(bits_min),
@@ -349,6 +351,7 @@ fn blip2() -> Problem<'static> {
             distortion: a.distortion,
             gap: a.gap,
             relaxed_weight: a.relaxed_weight,
+            clock_now: None,
         },
         server: Side {
             cpu: Cow::Owned(cpu(
@@ -361,10 +364,12 @@ fn blip2() -> Problem<'static> {
             distortion: s.distortion,
             gap: s.gap,
             relaxed_weight: s.relaxed_weight,
+            clock_now: None,
         },
         tx_time_s: 0.0075,
         tx_energy_j: 0.0015,
         server_wait_s: 0.0,
+        agent_wait_s: 0.0,
         deadline_s: 0.5,
         energy_budget_j: 3.0,
         bits_min: Bits::MIN,

@@ -15,9 +15,10 @@ use crate::fsio::Fnv64;
 use crate::model::laim::Side;
 use crate::model::request::Request;
 use crate::model::World;
-use crate::policy::{predict, DecisionContext, Policy, ServerView};
+use crate::model::{Agent, System};
+use crate::policy::{predict, Backlog, DecisionContext, Policy, ServerView};
 use crate::queue::EventQueue;
-use crate::units::{Joules, SimDuration, SimTime};
+use crate::units::{BitsPerSec, Hertz, Joules, SimDuration, SimTime};
 
 /// What happens at an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +123,39 @@ fn settle(settled: &mut (Joules, Joules), r: &Request) {
     );
     settled.0 += r.agent_energy();
     settled.1 += r.server_energy;
+}
+
+/// The agent's work ahead of a request arriving at `now` (see [`Backlog`]),
+/// with its uplink at `rate`, and the clock its compute will start from.
+fn backlog(system: &System, agent: &Agent, now: SimTime, rate: BitsPerSec) -> (Backlog, Hertz) {
+    let cpu = &system.agent_cpu;
+    let payload = system.laim.payload_bits;
+    let tx_s = if payload > 0.0 { payload / rate.0 } else { 0.0 };
+    let left = |until: SimTime| if until > now { (until - now).as_secs() } else { 0.0 };
+    let mut compute = if agent.computing.is_some() { left(agent.compute_until) } else { 0.0 };
+    let mut radio = if agent.transmitting.is_some() { left(agent.radio_until) } else { 0.0 };
+    radio += agent.tx_queue.len() as f64 * tx_s;
+    if agent.computing.is_some() {
+        radio = radio.max(compute) + tx_s;
+    }
+    let mut clock = agent.freq;
+    for r in &agent.compute_queue {
+        let f = cpu.clamp(r.decision.freq_agent);
+        if f != clock {
+            compute += cpu.switch_latency.as_secs();
+            clock = f;
+        }
+        compute += cpu.busy_secs(cpu.cycles(system.laim.side_params(Side::Agent), r.decision.bits_agent), f);
+        radio = radio.max(compute) + tx_s;
+    }
+    let backlog = Backlog {
+        compute_queue: agent.compute_queue.len() as u32,
+        radio_queue: agent.tx_queue.len() as u32,
+        compute_s: compute,
+        radio_s: radio,
+        wait_s: compute.max(radio),
+    };
+    (backlog, clock)
 }
 
 /// Runs one simulation to its horizon and returns its counts and ledgers.
@@ -250,6 +284,7 @@ impl Engine<'_, '_, '_, '_> {
             self.fingerprint.write_u64(v);
         }
         let factor = self.world.service.draw(&mut agent.service_rng);
+        let (backlog, agent_clock) = backlog(system, agent, now, seen.rate);
         let ctx = DecisionContext {
             now,
             agent: i,
@@ -257,6 +292,8 @@ impl Engine<'_, '_, '_, '_> {
             rate: seen.rate,
             mean_snr: seen.mean_snr,
             server,
+            backlog,
+            agent_clock,
         };
         let decision = self.policy.decide(&ctx);
         let predicted = predict(&ctx, &decision);
@@ -316,6 +353,7 @@ impl Engine<'_, '_, '_, '_> {
         self.out.agent_energy += req.compute_energy;
         req.compute_start = self.now;
         let end = self.now + delay + SimDuration::from_secs_ceil(cpu.busy_secs(cycles, f));
+        agent.compute_until = end;
         agent.computing = Some(req);
         self.events.push(end, Event::ComputeDone(i));
     }
@@ -354,6 +392,7 @@ impl Engine<'_, '_, '_, '_> {
         req.tx_energy = self.world.system.tx_power * (tx.end - self.now);
         self.out.agent_energy += req.tx_energy;
         agent.transmitting = Some(req);
+        agent.radio_until = tx.end;
         self.events.push(tx.end, Event::TxDone(i, agent.tx_version));
     }
 
@@ -375,6 +414,7 @@ impl Engine<'_, '_, '_, '_> {
             if a.transmitting.is_some() {
                 let end = a.link.shared_end(now, a.tx_left.max(0.0), horizon, share);
                 a.tx_version = a.tx_version.wrapping_add(1);
+                a.radio_until = end;
                 self.events.push(end, Event::TxDone(i as u32, a.tx_version));
             }
         }

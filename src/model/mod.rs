@@ -182,6 +182,10 @@ pub struct Agent {
     pub tx_since: SimTime,
     /// Version of the current transmission's end event (older ones are stale).
     pub tx_version: u32,
+    /// When the request computing now finishes.
+    pub compute_until: SimTime,
+    /// When the request transmitting now is expected to finish.
+    pub radio_until: SimTime,
     /// Current DVFS state of the compute unit.
     pub freq: crate::units::Hertz,
     /// Requests created so far.
@@ -265,6 +269,8 @@ impl<'a> World<'a> {
                     tx_left: 0.0,
                     tx_since: SimTime::ZERO,
                     tx_version: 0,
+                    compute_until: SimTime::ZERO,
+                    radio_until: SimTime::ZERO,
                     freq: system.agent_cpu.max_freq(),
                     created: 0,
                 }

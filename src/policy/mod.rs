@@ -21,7 +21,7 @@ pub use problem::{predict, problem, ChannelView, Objective, OnInfeasible, Option
 
 pub use crate::model::Decision;
 use crate::model::System;
-use crate::units::{Bits, BitsPerSec, SimTime};
+use crate::units::{Bits, BitsPerSec, Hertz, SimTime};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -58,6 +58,30 @@ pub struct DecisionContext<'a> {
     pub mean_snr: f64,
     /// The observable server state.
     pub server: ServerView,
+    /// The agent's own queue ahead of this request.
+    pub backlog: Backlog,
+    /// The agent's current compute clock (DVFS state): another one costs
+    /// `system.agent_cpu.switch_latency` and `switch_energy`.
+    pub agent_clock: Hertz,
+}
+
+/// The agent's own work ahead of a new request.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Backlog {
+    /// Requests waiting for the compute unit (not counting the one computing).
+    pub compute_queue: u32,
+    /// Requests waiting for the radio (not counting the one transmitting).
+    pub radio_queue: u32,
+    /// Time until the compute unit is free of the requests ahead, s.
+    pub compute_s: f64,
+    /// Time until the radio is free of the requests ahead (their
+    /// transmissions at the estimated rate, after their compute), s.
+    pub radio_s: f64,
+    /// The wait this request faces beyond its own compute and uplink,
+    /// `max(compute_s, radio_s)`: exact when the radio is free by the time
+    /// its compute ends, conservative otherwise (its own compute then
+    /// overlaps part of the radio's backlog), s.
+    pub wait_s: f64,
 }
 
 impl<'a> DecisionContext<'a> {
@@ -74,6 +98,8 @@ impl<'a> DecisionContext<'a> {
                 workers: system.workers,
                 ..ServerView::default()
             },
+            backlog: Backlog::default(),
+            agent_clock: system.agent_cpu.max_freq(),
         }
     }
 }

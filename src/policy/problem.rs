@@ -109,7 +109,13 @@ impl Default for Options {
     }
 }
 
-fn side<'a>(system: &System, cpu: &'a Cpu, which: ModelSide, table: &DistortionTable) -> Side<'a> {
+fn side<'a>(
+    system: &System,
+    cpu: &'a Cpu,
+    which: ModelSide,
+    table: &DistortionTable,
+    clock_now: Option<f64>,
+) -> Side<'a> {
     let [upper, lower] = &system.bound_tables;
     let (upper, lower) = (&upper[which as usize], &lower[which as usize]);
     Side {
@@ -118,11 +124,16 @@ fn side<'a>(system: &System, cpu: &'a Cpu, which: ModelSide, table: &DistortionT
         distortion: std::array::from_fn(|b| Bits::new(b as u8).map_or(0.0, |b| table.side(which, b))),
         gap: std::array::from_fn(|b| upper.distortion[b] - lower.distortion[b]),
         relaxed_weight: upper.relaxed_weight,
+        clock_now,
     }
 }
 
 /// The decision problem of the request in `ctx`, with the policy's options
-/// and a predicted server wait (0 for the paper's static design).
+/// and a predicted server wait (0 for the paper's static design). The
+/// agent's backlog ([`Backlog::wait_s`]) is a fixed wait, and a clock other
+/// than the agent's current one costs the switch latency and energy.
+///
+/// [`Backlog::wait_s`]: super::Backlog::wait_s
 pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64) -> Problem<'a> {
     problem_at_rate(ctx, opts, server_wait_s, opts.channel_view.rate(ctx))
 }
@@ -146,11 +157,12 @@ fn problem_at_rate<'a>(
         0.0
     };
     Problem {
-        agent: side(s, &s.agent_cpu, ModelSide::Agent, table),
-        server: side(s, &s.server_cpu, ModelSide::Server, table),
+        agent: side(s, &s.agent_cpu, ModelSide::Agent, table, Some(ctx.agent_clock.0)),
+        server: side(s, &s.server_cpu, ModelSide::Server, table, None),
         tx_time_s,
         tx_energy_j: s.tx_power.0 * tx_time_s,
         server_wait_s,
+        agent_wait_s: ctx.backlog.wait_s,
         deadline_s: s.deadline.as_secs(),
         energy_budget_j: s.energy_budget.0,
         bits_min: opts.bits_min,

@@ -38,7 +38,7 @@ fn continuous_pick(side: &Side, min: f64, max: f64, cycles: f64, slack_s: f64) -
 fn for_each_agent_candidate(p: &Problem, cycles_a: f64, cycles_s: f64, mut visit: impl FnMut(f64, f64)) {
     let server_time_min = cycles_s / p.server.cpu.freqs.max();
     let mut try_clock = |f: f64| {
-        let t = cycles_a / f;
+        let t = p.agent.time_s(cycles_a, f);
         if within(p.total_time(t, server_time_min), p.deadline_s) {
             visit(f, t);
         }
@@ -46,7 +46,7 @@ fn for_each_agent_candidate(p: &Problem, cycles_a: f64, cycles_s: f64, mut visit
     match &p.agent.cpu.freqs {
         FreqSet::Discrete(states) => states.iter().copied().for_each(&mut try_clock),
         FreqSet::Continuous { min, max } => {
-            let slack = p.deadline_s - p.tx_time_s - p.server_wait_s - server_time_min;
+            let slack = p.deadline_s - p.tx_time_s - p.waits_s() - server_time_min;
             try_clock(continuous_pick(&p.agent, *min, *max, cycles_a, slack));
         }
     }
@@ -69,7 +69,7 @@ fn server_pick(p: &Problem, cycles_s: f64, agent_time_s: f64) -> (f64, f64) {
             }
         }
         FreqSet::Continuous { min, max } => {
-            let slack = p.deadline_s - (agent_time_s + p.tx_time_s + p.server_wait_s);
+            let slack = p.deadline_s - (agent_time_s + p.tx_time_s + p.waits_s());
             let f = continuous_pick(&p.server, *min, *max, cycles_s, slack);
             if meets(f) {
                 best = (f, p.server.energy_j(cycles_s, f));

@@ -43,6 +43,9 @@ pub struct Side<'a> {
     pub gap: [f64; 17],
     /// Aggregate `W_x = Σ A_l n_l / λ_l` of the relaxed objective.
     pub relaxed_weight: f64,
+    /// The clock the unit runs at now: any other costs the unit's switch
+    /// latency and energy (`None`: switches are free, as in the paper).
+    pub clock_now: Option<f64>,
 }
 
 impl Side<'_> {
@@ -56,9 +59,22 @@ impl Side<'_> {
         self.cpu.cycles_per_weight_bit * self.weights
     }
 
-    /// Energy in joules of `cycles` at `f` Hz ([`Cpu::energy`]).
+    /// Energy in joules of `cycles` at `f` Hz ([`Cpu::energy`]), plus the
+    /// switch energy if `f` is not the current clock.
     pub fn energy_j(&self, cycles: f64, f: f64) -> f64 {
-        self.cpu.energy(cycles, Hertz(f)).0
+        let switch = if self.switches_to(f) { self.cpu.switch_energy.0 } else { 0.0 };
+        self.cpu.energy(cycles, Hertz(f)).0 + switch
+    }
+
+    /// Time in seconds of `cycles` at `f` Hz, plus the switch latency if `f`
+    /// is not the current clock.
+    pub fn time_s(&self, cycles: f64, f: f64) -> f64 {
+        let switch = if self.switches_to(f) { self.cpu.switch_latency.as_secs() } else { 0.0 };
+        cycles / f + switch
+    }
+
+    fn switches_to(&self, f: f64) -> bool {
+        self.clock_now.is_some_and(|now| now != f)
     }
 
     /// Frequency minimising energy per cycle `κ f² + P / f` over `f > 0`.
@@ -122,6 +138,10 @@ pub struct Problem<'a> {
     pub tx_energy_j: f64,
     /// Server queueing wait `W` (s); 0 for non-queue-aware policies.
     pub server_wait_s: f64,
+    /// Wait at the agent before this request's uplink can start, beyond its
+    /// own compute: the requests ahead of it on the agent's compute unit and
+    /// radio (s; 0 for an idle agent).
+    pub agent_wait_s: f64,
     /// End-to-end deadline `T_max` (s).
     pub deadline_s: f64,
     /// Agent energy budget `E_max` (J).
@@ -191,6 +211,7 @@ impl Problem<'_> {
         if !non_negative(self.tx_time_s)
             || !non_negative(self.tx_energy_j)
             || !non_negative(self.server_wait_s)
+            || !non_negative(self.agent_wait_s)
         {
             return Err(InvalidProblem("tx time, tx energy and wait must be >= 0"));
         }
@@ -210,7 +231,12 @@ impl Problem<'_> {
 
     /// End-to-end time for the given compute times (shared by all checks).
     pub(crate) fn total_time(&self, agent_time_s: f64, server_time_s: f64) -> f64 {
-        agent_time_s + self.tx_time_s + self.server_wait_s + server_time_s
+        agent_time_s + self.tx_time_s + self.waits_s() + server_time_s
+    }
+
+    /// The fixed waits, at the agent and at the server.
+    pub(crate) fn waits_s(&self) -> f64 {
+        self.agent_wait_s + self.server_wait_s
     }
 
     /// Objective `g_a[b_a] + g_s[b_s]` (depends on bits only).
@@ -229,11 +255,11 @@ impl Problem<'_> {
     pub fn evaluate(&self, c: &Decision) -> Evaluation {
         let agent_cycles = self.agent.cycles(c.bits_agent);
         let server_cycles = self.server.cycles(c.bits_server);
-        let agent_time_s = self.agent.cpu.busy_secs(agent_cycles, c.freq_agent);
-        let server_time_s = self.server.cpu.busy_secs(server_cycles, c.freq_server);
+        let agent_time_s = self.agent.time_s(agent_cycles, c.freq_agent.0);
+        let server_time_s = self.server.time_s(server_cycles, c.freq_server.0);
         let total_time_s = self.total_time(agent_time_s, server_time_s);
-        let agent_energy_j = self.agent.cpu.energy(agent_cycles, c.freq_agent).0 + self.tx_energy_j;
-        let server_energy_j = self.server.cpu.energy(server_cycles, c.freq_server).0;
+        let agent_energy_j = self.agent.energy_j(agent_cycles, c.freq_agent.0) + self.tx_energy_j;
+        let server_energy_j = self.server.energy_j(server_cycles, c.freq_server.0);
         let gap = self.agent.gap[usize::from(c.bits_agent)] + self.server.gap[usize::from(c.bits_server)];
         Evaluation {
             agent_time_s,

@@ -150,7 +150,7 @@ impl Relaxation<'_> {
 pub fn paper_joint(p: &Problem) -> PaperJointResult {
     let relaxation = Relaxation {
         p,
-        share_s: p.deadline_s - p.tx_time_s - p.server_wait_s,
+        share_s: p.deadline_s - p.tx_time_s - p.waits_s(),
         energy_left_j: p.energy_budget_j - p.tx_energy_j,
         agent_cycles_per_bit: p.agent.cycles_per_bit(),
         server_cycles_per_bit: p.server.cycles_per_bit(),
