@@ -22,6 +22,7 @@ fn side(weights: f64, c: f64, kappa: f64, ghz: &[f64], tables: SideTables) -> Si
         distortion: tables.distortion,
         gap: tables.gap,
         relaxed_weight: tables.relaxed_weight,
+        clock_now: None,
     }
 }
 
@@ -40,6 +41,8 @@ fn blip2() -> Problem<'static> {
         tx_time_s: 0.0075,
         tx_energy_j: 0.0015,
         server_wait_s: 0.0,
+        agent_wait_s: 0.0,
+        radio_free_s: 0.0,
         deadline_s: 0.5,
         energy_budget_j: 3.0,
         bits_min: Bits::MIN,

@@ -132,8 +132,16 @@ fn backlog(system: &System, agent: &Agent, now: SimTime, rate: BitsPerSec) -> (B
     let payload = system.laim.payload_bits;
     let tx_s = if payload > 0.0 { payload / rate.0 } else { 0.0 };
     let left = |until: SimTime| if until > now { (until - now).as_secs() } else { 0.0 };
-    let mut compute = if agent.computing.is_some() { left(agent.compute_until) } else { 0.0 };
-    let mut radio = if agent.transmitting.is_some() { left(agent.radio_until) } else { 0.0 };
+    let mut compute = if agent.computing.is_some() {
+        left(agent.compute_until)
+    } else {
+        0.0
+    };
+    let mut radio = if agent.transmitting.is_some() {
+        left(agent.radio_until)
+    } else {
+        0.0
+    };
     radio += agent.tx_queue.len() as f64 * tx_s;
     if agent.computing.is_some() {
         radio = radio.max(compute) + tx_s;
@@ -145,7 +153,10 @@ fn backlog(system: &System, agent: &Agent, now: SimTime, rate: BitsPerSec) -> (B
             compute += cpu.switch_latency.as_secs();
             clock = f;
         }
-        compute += cpu.busy_secs(cpu.cycles(system.laim.side_params(Side::Agent), r.decision.bits_agent), f);
+        compute += cpu.busy_secs(
+            cpu.cycles(system.laim.side_params(Side::Agent), r.decision.bits_agent),
+            f,
+        );
         radio = radio.max(compute) + tx_s;
     }
     let backlog = Backlog {

@@ -130,10 +130,11 @@ fn side<'a>(
 
 /// The decision problem of the request in `ctx`, with the policy's options
 /// and a predicted server wait (0 for the paper's static design). The
-/// agent's backlog ([`Backlog::wait_s`]) is a fixed wait, and a clock other
-/// than the agent's current one costs the switch latency and energy.
+/// agent's backlog delays its compute and its uplink ([`Backlog`]), and a
+/// clock other than the agent's current one costs the switch latency and
+/// energy.
 ///
-/// [`Backlog::wait_s`]: super::Backlog::wait_s
+/// [`Backlog`]: super::Backlog
 pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64) -> Problem<'a> {
     problem_at_rate(ctx, opts, server_wait_s, opts.channel_view.rate(ctx))
 }
@@ -162,7 +163,8 @@ fn problem_at_rate<'a>(
         tx_time_s,
         tx_energy_j: s.tx_power.0 * tx_time_s,
         server_wait_s,
-        agent_wait_s: ctx.backlog.wait_s,
+        agent_wait_s: ctx.backlog.compute_s,
+        radio_free_s: ctx.backlog.radio_s,
         deadline_s: s.deadline.as_secs(),
         energy_budget_j: s.energy_budget.0,
         bits_min: opts.bits_min,

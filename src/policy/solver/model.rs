@@ -62,14 +62,22 @@ impl Side<'_> {
     /// Energy in joules of `cycles` at `f` Hz ([`Cpu::energy`]), plus the
     /// switch energy if `f` is not the current clock.
     pub fn energy_j(&self, cycles: f64, f: f64) -> f64 {
-        let switch = if self.switches_to(f) { self.cpu.switch_energy.0 } else { 0.0 };
+        let switch = if self.switches_to(f) {
+            self.cpu.switch_energy.0
+        } else {
+            0.0
+        };
         self.cpu.energy(cycles, Hertz(f)).0 + switch
     }
 
     /// Time in seconds of `cycles` at `f` Hz, plus the switch latency if `f`
     /// is not the current clock.
     pub fn time_s(&self, cycles: f64, f: f64) -> f64 {
-        let switch = if self.switches_to(f) { self.cpu.switch_latency.as_secs() } else { 0.0 };
+        let switch = if self.switches_to(f) {
+            self.cpu.switch_latency.as_secs()
+        } else {
+            0.0
+        };
         cycles / f + switch
     }
 
@@ -138,10 +146,13 @@ pub struct Problem<'a> {
     pub tx_energy_j: f64,
     /// Server queueing wait `W` (s); 0 for non-queue-aware policies.
     pub server_wait_s: f64,
-    /// Wait at the agent before this request's uplink can start, beyond its
-    /// own compute: the requests ahead of it on the agent's compute unit and
-    /// radio (s; 0 for an idle agent).
+    /// Wait for the agent's compute unit: the requests ahead of this one
+    /// (s; 0 for an idle agent).
     pub agent_wait_s: f64,
+    /// When the agent's radio is free of the requests ahead (s from now; 0
+    /// for an idle agent): the uplink starts at
+    /// `max(agent_wait_s + T_a, radio_free_s)`.
+    pub radio_free_s: f64,
     /// End-to-end deadline `T_max` (s).
     pub deadline_s: f64,
     /// Agent energy budget `E_max` (J).
@@ -212,6 +223,7 @@ impl Problem<'_> {
             || !non_negative(self.tx_energy_j)
             || !non_negative(self.server_wait_s)
             || !non_negative(self.agent_wait_s)
+            || !non_negative(self.radio_free_s)
         {
             return Err(InvalidProblem("tx time, tx energy and wait must be >= 0"));
         }
@@ -231,12 +243,15 @@ impl Problem<'_> {
 
     /// End-to-end time for the given compute times (shared by all checks).
     pub(crate) fn total_time(&self, agent_time_s: f64, server_time_s: f64) -> f64 {
-        agent_time_s + self.tx_time_s + self.waits_s() + server_time_s
+        let uplink_start = (self.agent_wait_s + agent_time_s).max(self.radio_free_s);
+        uplink_start + self.tx_time_s + self.server_wait_s + server_time_s
     }
 
-    /// The fixed waits, at the agent and at the server.
+    /// The waits as a fixed time, for the closed forms: the agent's backlog
+    /// `max(agent_wait_s, radio_free_s)` (an upper bound on its share of
+    /// [`Problem::total_time`]) plus the server wait.
     pub(crate) fn waits_s(&self) -> f64 {
-        self.agent_wait_s + self.server_wait_s
+        self.agent_wait_s.max(self.radio_free_s) + self.server_wait_s
     }
 
     /// Objective `g_a[b_a] + g_s[b_s]` (depends on bits only).
