@@ -122,3 +122,76 @@ fn switches_are_charged_once_and_predicted() {
     let feasible_missed = done.0.iter().filter(|d| d.2 && d.3).count();
     assert_eq!(feasible_missed, 0);
 }
+
+/// An idle agent's static power drains its battery: it dies at exactly
+/// `battery_j / static_power_w`; a busy one sooner, and creates no frame after.
+#[test]
+fn batteries_run_out_and_agents_stop() {
+    let s = |arrivals: &str| {
+        crate::util::scenario(&format!(
+            "(horizon_s: 20, warmup_s: 0, agents: (count: 2, arrivals: {arrivals}, battery_j: Some(10.0),
+              cpu: (static_power_w: 2.0)), policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])"
+        ))
+    };
+    let idle = crate::util::run_one(&s("Poisson(rate_hz: 1e-9)"), 1, &mut ());
+    for b in idle.batteries.iter().flatten() {
+        assert_eq!(b.dead_at_s, Some(5.0));
+        assert_eq!(b.lifetime_s(), 5.0);
+    }
+    #[derive(Default)]
+    struct Created(Vec<(u32, f64)>);
+    impl coinfer::engine::Recorder for Created {
+        fn on_create(&mut self, r: &coinfer::model::request::Request) {
+            self.0.push((r.agent, r.created.as_secs()));
+        }
+    }
+    let mut created = Created::default();
+    let busy = crate::util::run_one(&s("Periodic(period_s: 0.5)"), 1, &mut created);
+    for (i, b) in busy.batteries.iter().enumerate() {
+        let died = b.unwrap().dead_at_s.unwrap();
+        assert!(died < 5.0, "agent {i} died at {died}");
+        assert!(created.0.iter().all(|&(a, t)| a != i as u32 || t <= died));
+    }
+    assert!(busy.dropped + busy.completed + busy.in_flight == busy.generated);
+}
+
+/// The energy ledger: per request, compute = dynamic + static + switch and
+/// server = dynamic + static (a debug assertion in every run); in
+/// `summary.csv` the agent parts add up to the agent energy.
+#[test]
+fn energy_ledger_parts_add_up() {
+    let summary = crate::regression::run_quiet(
+        "(seeds: 3, horizon_s: 20, agents: (count: 3, arrivals: Poisson(rate_hz: 2.0),
+          cpu: (static_power_w: 0.5, switch_latency_s: 0.001, switch_energy_j: 0.05)),
+          server: (cpu: (static_power_w: 20.0)), policies: [(name: \"random\"), (name: \"exhaustive\")])",
+    );
+    let col = |m: &str| {
+        column(&summary, m)
+            .iter()
+            .map(|v| v.parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let parts: Vec<f64> = [
+        "agent_dynamic_mean_j",
+        "agent_static_mean_j",
+        "agent_switch_mean_j",
+        "agent_tx_mean_j",
+    ]
+    .iter()
+    .map(|m| col(m))
+    .fold(vec![0.0; 2], |acc, v| {
+        acc.iter().zip(&v).map(|(a, b)| a + b).collect()
+    });
+    for (p, total) in parts.iter().zip(col("agent_energy_mean_j")) {
+        assert!((p - total).abs() <= 1e-12 * total, "{p} vs {total}");
+    }
+    assert!(col("agent_switch_mean_j")[0] > 0.0 && col("agent_static_mean_j")[0] > 0.0);
+    let server: Vec<f64> = col("server_dynamic_mean_j")
+        .iter()
+        .zip(col("server_static_mean_j"))
+        .map(|(a, b)| a + b)
+        .collect();
+    for (p, total) in server.iter().zip(col("server_energy_mean_j")) {
+        assert!((p - total).abs() <= 1e-12 * total, "{p} vs {total}");
+    }
+}

@@ -35,6 +35,8 @@ pub enum Event {
     ServiceDone(u32),
     /// The result downlink in slot `k` ends.
     DownlinkDone(u32),
+    /// Agent `i`'s battery runs out, if its version is still the second number.
+    BatteryEmpty(u32, u32),
 }
 
 /// Why a run stopped.
@@ -73,9 +75,42 @@ pub struct Outcome {
     pub server_energy: Joules,
     /// Server busy time inside `[warmup, horizon]`, summed over workers.
     pub server_busy: SimDuration,
+    /// Per agent with a battery, how it ended the run.
+    pub batteries: Vec<Option<BatteryEnd>>,
     /// Hash of every arrival time and the channel gain each decision saw:
     /// depends only on the seed's random streams, not on the policy.
     pub fingerprint: u64,
+}
+
+/// An agent's battery at the end of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatteryEnd {
+    /// Capacity, J.
+    pub capacity_j: f64,
+    /// Energy left, J.
+    pub left_j: f64,
+    /// When `left_j` was taken (the horizon, or the agent's death), s.
+    pub at_s: f64,
+    /// When it ran out, s.
+    pub dead_at_s: Option<f64>,
+}
+
+impl BatteryEnd {
+    /// Its lifetime: the time of death, or, for an agent still alive, the
+    /// time its battery would last at the mean drain so far (NaN without drain).
+    pub fn lifetime_s(&self) -> f64 {
+        match self.dead_at_s {
+            Some(t) => t,
+            None => {
+                let used = self.capacity_j - self.left_j;
+                if used > 0.0 {
+                    self.at_s * self.capacity_j / used
+                } else {
+                    f64::NAN
+                }
+            }
+        }
+    }
 }
 
 /// Hooks the engine calls; all default to doing nothing.
@@ -115,11 +150,17 @@ struct Engine<'w, 'a, 'p, 'r> {
 }
 
 /// A request ends (completed or dropped): its energy joins the `settled`
-/// (agent, server) sums.
+/// (agent, server) sums. Debug builds check its ledger: no negative part,
+/// and the parts add up to the totals.
 fn settle(settled: &mut (Joules, Joules), r: &Request) {
     debug_assert!(
         r.compute_energy.0 >= 0.0 && r.tx_energy.0 >= 0.0 && r.server_energy.0 >= 0.0,
         "negative energy in {r:?}"
+    );
+    debug_assert!(
+        r.compute_energy == r.switch_energy + (r.compute_dynamic + r.compute_static)
+            && r.server_energy == r.server_dynamic + r.server_static,
+        "energy parts do not add up in {r:?}"
     );
     settled.0 += r.agent_energy();
     settled.1 += r.server_energy;
@@ -184,6 +225,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
     };
     for i in 0..eng.world.agents.len() as u32 {
         eng.schedule_arrival(i);
+        eng.drain(i, Joules(0.0));
     }
     let horizon = eng.world.horizon;
     eng.out.stop = Some(loop {
@@ -202,8 +244,25 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
             Event::TxDone(i, v) => eng.tx_done(i, v),
             Event::ServiceDone(w) => eng.service_done(w),
             Event::DownlinkDone(k) => eng.downlink_done(k),
+            Event::BatteryEmpty(i, v) => eng.battery_empty(i, v),
         }
     });
+    eng.now = eng.now.max(horizon);
+    for i in 0..eng.world.agents.len() as u32 {
+        eng.drain(i, Joules(0.0));
+    }
+    let agents = &eng.world.agents;
+    eng.out.batteries = agents
+        .iter()
+        .map(|a| {
+            a.battery.map(|b| BatteryEnd {
+                capacity_j: b.capacity_j,
+                left_j: b.left_j.max(0.0),
+                at_s: b.at.as_secs(),
+                dead_at_s: a.dead_at.map(SimTime::as_secs),
+            })
+        })
+        .collect();
     eng.out.in_flight = eng.world.in_flight().count() as u64;
     eng.out.fingerprint = eng.fingerprint.finish();
     eng.check_ledger();
@@ -286,6 +345,9 @@ impl Engine<'_, '_, '_, '_> {
     }
 
     fn arrival(&mut self, i: u32) {
+        if self.world.agents[i as usize].dead_at.is_some() {
+            return;
+        }
         let now = self.now;
         let server = self.server_view();
         let system = self.world.system;
@@ -305,6 +367,9 @@ impl Engine<'_, '_, '_, '_> {
             server,
             backlog,
             agent_clock,
+            battery_j: agent
+                .battery
+                .map(|b| b.left_j - system.agent_cpu.static_power.0 * (now - b.at).as_secs()),
         };
         let decision = self.policy.decide(&ctx);
         let predicted = predict(&ctx, &decision);
@@ -354,19 +419,24 @@ impl Engine<'_, '_, '_, '_> {
         if f != agent.freq {
             delay = cpu.switch_latency;
             req.compute_energy += cpu.switch_energy;
+            req.switch_energy += cpu.switch_energy;
             agent.freq = f;
         }
         let cycles = cpu.cycles(
             self.world.system.laim.side_params(Side::Agent),
             req.decision.bits_agent,
         );
-        req.compute_energy += cpu.energy(cycles, f);
+        let (dynamic, busy_static) = cpu.energy_parts(cycles, f);
+        req.compute_energy += dynamic + busy_static;
+        (req.compute_dynamic, req.compute_static) = (dynamic, busy_static);
+        let lump = dynamic + req.switch_energy;
         self.out.agent_energy += req.compute_energy;
         req.compute_start = self.now;
         let end = self.now + delay + SimDuration::from_secs_ceil(cpu.busy_secs(cycles, f));
         agent.compute_until = end;
         agent.computing = Some(req);
         self.events.push(end, Event::ComputeDone(i));
+        self.drain(i, lump);
     }
 
     fn compute_done(&mut self, i: u32) {
@@ -402,9 +472,11 @@ impl Engine<'_, '_, '_, '_> {
         req.tx_delivered = tx.delivered;
         req.tx_energy = self.world.system.tx_power * (tx.end - self.now);
         self.out.agent_energy += req.tx_energy;
+        let lump = req.tx_energy;
         agent.transmitting = Some(req);
         agent.radio_until = tx.end;
         self.events.push(tx.end, Event::TxDone(i, agent.tx_version));
+        self.drain(i, lump);
     }
 
     /// Shared uplink: brings every transmission's bits left up to now, at
@@ -445,6 +517,7 @@ impl Engine<'_, '_, '_, '_> {
             agent.link.pin(None);
             req.tx_energy = self.world.system.tx_power * (self.now - req.tx_start);
             self.out.agent_energy += req.tx_energy;
+            self.drain(i, req.tx_energy);
             self.retime_shared();
         }
         let agent = &mut self.world.agents[i as usize];
@@ -471,7 +544,8 @@ impl Engine<'_, '_, '_, '_> {
             self.world.system.laim.side_params(Side::Server),
             req.decision.bits_server,
         ) * req.service_factor;
-        req.server_energy = cpu.energy(cycles, f);
+        (req.server_dynamic, req.server_static) = cpu.energy_parts(cycles, f);
+        req.server_energy = req.server_dynamic + req.server_static;
         self.out.server_energy += req.server_energy;
         req.service_start = self.now;
         self.recent_wait_s += RECENT_WAIT_WEIGHT * (req.server_wait().as_secs() - self.recent_wait_s);
@@ -504,6 +578,57 @@ impl Engine<'_, '_, '_, '_> {
         });
         slots[k] = Some(req);
         self.events.push(end, Event::DownlinkDone(k as u32));
+    }
+
+    /// Battery of agent `i`: static drain up to now, then `lump`; schedules
+    /// the instant static drain alone would empty it, or kills the agent.
+    fn drain(&mut self, i: u32, lump: Joules) {
+        let now = self.now;
+        let power = self.world.system.agent_cpu.static_power.0;
+        let agent = &mut self.world.agents[i as usize];
+        let Some(b) = agent.battery.as_mut().filter(|_| agent.dead_at.is_none()) else {
+            return;
+        };
+        b.left_j -= power * (now - b.at).as_secs() + lump.0;
+        b.at = now;
+        b.version = b.version.wrapping_add(1);
+        if b.left_j <= 0.0 {
+            return self.die(i);
+        }
+        if power > 0.0 {
+            let empty = now + SimDuration::from_secs_ceil(b.left_j / power);
+            self.events.push(empty, Event::BatteryEmpty(i, b.version));
+        }
+    }
+
+    fn battery_empty(&mut self, i: u32, version: u32) {
+        if self.world.agents[i as usize]
+            .battery
+            .is_some_and(|b| b.version == version)
+        {
+            self.drain(i, Joules(0.0));
+            self.die(i);
+        }
+    }
+
+    /// Agent `i` stops: no more frames; those waiting for its compute unit
+    /// or radio are dropped, the work under way finishes.
+    fn die(&mut self, i: u32) {
+        let agent = &mut self.world.agents[i as usize];
+        if agent.dead_at.is_some() {
+            return;
+        }
+        agent.dead_at = Some(self.now);
+        let waiting: Vec<Request> = agent
+            .compute_queue
+            .drain(..)
+            .chain(agent.tx_queue.drain(..))
+            .collect();
+        for r in waiting {
+            self.out.dropped += 1;
+            settle(&mut self.settled, &r);
+            self.recorder.on_drop(&r);
+        }
     }
 
     fn downlink_done(&mut self, k: u32) {

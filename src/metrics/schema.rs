@@ -257,6 +257,48 @@ pub const SCHEMA: &[Metric] = &[
         kind: MetricKind::PerRequest(|s| s.request.server_energy.0),
     },
     Metric {
+        name: "agent_dynamic_mean_j",
+        unit: "J",
+        label: "Agent dynamic compute energy per request",
+        short_label: Some("agent dynamic"),
+        kind: MetricKind::PerRequest(|s| s.request.compute_dynamic.0),
+    },
+    Metric {
+        name: "agent_static_mean_j",
+        unit: "J",
+        label: "Agent static energy while computing, per request",
+        short_label: Some("agent static"),
+        kind: MetricKind::PerRequest(|s| s.request.compute_static.0),
+    },
+    Metric {
+        name: "agent_switch_mean_j",
+        unit: "J",
+        label: "Agent DVFS switch energy per request",
+        short_label: Some("agent switches"),
+        kind: MetricKind::PerRequest(|s| s.request.switch_energy.0),
+    },
+    Metric {
+        name: "agent_tx_mean_j",
+        unit: "J",
+        label: "Agent transmit energy per request",
+        short_label: Some("transmit energy"),
+        kind: MetricKind::PerRequest(|s| s.request.tx_energy.0),
+    },
+    Metric {
+        name: "server_dynamic_mean_j",
+        unit: "J",
+        label: "Server dynamic energy per request",
+        short_label: Some("server dynamic"),
+        kind: MetricKind::PerRequest(|s| s.request.server_dynamic.0),
+    },
+    Metric {
+        name: "server_static_mean_j",
+        unit: "J",
+        label: "Server static energy while busy, per request",
+        short_label: Some("server static"),
+        kind: MetricKind::PerRequest(|s| s.request.server_static.0),
+    },
+    Metric {
         name: "bits_agent_mean",
         unit: "",
         label: "bits agent",
@@ -360,6 +402,39 @@ pub const SCHEMA: &[Metric] = &[
         label: "Uplink retransmissions per request",
         short_label: Some("retransmissions"),
         kind: MetricKind::PerRequest(|s| f64::from(s.request.tx_attempts.saturating_sub(1))),
+    },
+    Metric {
+        name: "agents_dead",
+        unit: "",
+        label: "Agents out of battery",
+        short_label: Some("dead agents"),
+        // Agents whose battery ran out before the horizon (the whole run's, also per group).
+        kind: MetricKind::PerRun(|t| {
+            t.outcome
+                .batteries
+                .iter()
+                .flatten()
+                .filter(|b| b.dead_at_s.is_some())
+                .count() as f64
+        }),
+    },
+    Metric {
+        name: "lifetime_s",
+        unit: "s",
+        label: "Agent battery lifetime",
+        short_label: Some("lifetime"),
+        // Mean over agents with a battery of its time of death, or of how
+        // long it would last at its mean drain so far; NaN without batteries.
+        kind: MetricKind::PerRun(|t| {
+            let life: Vec<f64> = t
+                .outcome
+                .batteries
+                .iter()
+                .flatten()
+                .map(|b| b.lifetime_s())
+                .collect();
+            life.iter().sum::<f64>() / life.len() as f64
+        }),
     },
 ];
 

@@ -79,6 +79,15 @@ pub struct AgentsConfig {
     pub cpu: CpuConfig,
     /// Mobility (default static at 30 m).
     pub mobility: Mobility,
+    /// Battery capacity, J (default: none, the agent never runs out). The
+    /// compute unit's static power drains it at every instant, busy or not;
+    /// dynamic compute, DVFS switch and transmit energy as they are spent.
+    #[serde(
+        default,
+        deserialize_with = "check::positive_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub battery_j: Option<f64>,
 }
 
 impl Default for AgentsConfig {
@@ -96,6 +105,7 @@ impl Default for AgentsConfig {
             max_queue: None,
             cpu: CpuConfig::agent_preset(),
             mobility: Mobility::default(),
+            battery_j: None,
         }
     }
 }

@@ -263,6 +263,16 @@ impl Cpu {
     /// This is the one energy formula of the crate: the engine charges it and
     /// the solvers predict with it, so both agree to the last bit.
     pub fn energy(&self, cycles: f64, f: Hertz) -> Joules {
-        Joules(self.kappa * cycles * f.0 * f.0 + self.static_power.0 * cycles / f.0)
+        let (dynamic, busy_static) = self.energy_parts(cycles, f);
+        dynamic + busy_static
+    }
+
+    /// The two parts of [`Cpu::energy`]: dynamic `κ·C·f²` and static while
+    /// busy `P_static·C/f`.
+    pub fn energy_parts(&self, cycles: f64, f: Hertz) -> (Joules, Joules) {
+        (
+            Joules(self.kappa * cycles * f.0 * f.0),
+            Joules(self.static_power.0 * cycles / f.0),
+        )
     }
 }

@@ -186,10 +186,27 @@ pub struct Agent {
     pub compute_until: SimTime,
     /// When the request transmitting now is expected to finish.
     pub radio_until: SimTime,
+    /// The battery, if the agent has one.
+    pub battery: Option<Battery>,
+    /// When the battery ran out (the agent then stops).
+    pub dead_at: Option<SimTime>,
     /// Current DVFS state of the compute unit.
     pub freq: crate::units::Hertz,
     /// Requests created so far.
     pub created: u64,
+}
+
+/// An agent's battery.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Battery {
+    /// Energy left at `at`, J.
+    pub left_j: f64,
+    /// Capacity, J.
+    pub capacity_j: f64,
+    /// When `left_j` was last brought up to date (static drain).
+    pub at: SimTime,
+    /// Version of the pending "battery empty" event (older ones are stale).
+    pub version: u32,
 }
 
 /// One run's state.
@@ -271,6 +288,13 @@ impl<'a> World<'a> {
                     tx_version: 0,
                     compute_until: SimTime::ZERO,
                     radio_until: SimTime::ZERO,
+                    battery: group.battery_j.map(|j| Battery {
+                        left_j: j,
+                        capacity_j: j,
+                        at: SimTime::ZERO,
+                        version: 0,
+                    }),
+                    dead_at: None,
                     freq: system.agent_cpu.max_freq(),
                     created: 0,
                 }

@@ -46,10 +46,20 @@ pub struct Request {
     pub done: SimTime,
     /// Agent compute energy (dynamic + static + DVFS switch).
     pub compute_energy: Joules,
+    /// Its dynamic part `κ·C·f²`.
+    pub compute_dynamic: Joules,
+    /// Its static part while busy, `P_static·C/f`.
+    pub compute_static: Joules,
+    /// Its DVFS switch part.
+    pub switch_energy: Joules,
     /// Uplink transmit energy.
     pub tx_energy: Joules,
     /// Server compute energy.
     pub server_energy: Joules,
+    /// Its dynamic part.
+    pub server_dynamic: Joules,
+    /// Its static part while busy.
+    pub server_static: Joules,
 }
 
 impl Request {
@@ -84,8 +94,13 @@ impl Request {
             service_end: created,
             done: created,
             compute_energy: Joules(0.0),
+            compute_dynamic: Joules(0.0),
+            compute_static: Joules(0.0),
+            switch_energy: Joules(0.0),
             tx_energy: Joules(0.0),
             server_energy: Joules(0.0),
+            server_dynamic: Joules(0.0),
+            server_static: Joules(0.0),
         }
     }
 

@@ -63,6 +63,8 @@ pub struct DecisionContext<'a> {
     /// The agent's current compute clock (DVFS state): another one costs
     /// `system.agent_cpu.switch_latency` and `switch_energy`.
     pub agent_clock: Hertz,
+    /// Energy left in the agent's battery, J (`None`: no battery).
+    pub battery_j: Option<f64>,
 }
 
 /// The agent's own work ahead of a new request.
@@ -100,6 +102,7 @@ impl<'a> DecisionContext<'a> {
             },
             backlog: Backlog::default(),
             agent_clock: system.agent_cpu.max_freq(),
+            battery_j: None,
         }
     }
 }
