@@ -195,3 +195,82 @@ fn energy_ledger_parts_add_up() {
         assert!((p - total).abs() <= 1e-12 * total, "{p} vs {total}");
     }
 }
+
+/// Completions of a run: (service start, done, server energy).
+#[derive(Default)]
+struct Served(Vec<(f64, f64, f64)>);
+
+impl coinfer::engine::Recorder for Served {
+    fn on_complete(&mut self, r: &coinfer::model::request::Request) {
+        self.0
+            .push((r.service_start.as_secs(), r.done.as_secs(), r.server_energy.0));
+    }
+}
+
+fn batching(batching: &str, agents: u32, period: f64) -> (coinfer::study::Study, Served) {
+    let s = crate::util::scenario(&format!(
+        "(horizon_s: 20, warmup_s: 0, channel: (fading: None), model: (payload_bits: Some(1e4)),
+          agents: (count: {agents}, arrivals: Periodic(period_s: {period}), deadline_s: None, energy_budget_j: 100),
+          server: (workers: 1, batching: {batching}),
+          policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])"
+    ));
+    let mut served = Served::default();
+    crate::util::run_one(&s, 4, &mut served);
+    (s, served)
+}
+
+/// Saturated server: with `beta = 0` a batch of k serves k times as many
+/// requests per second; with `beta = 1` batching gains nothing.
+#[test]
+fn batching_multiplies_throughput_by_the_batch_size_when_free() {
+    let throughput = |b: &str| {
+        let (_, s) = batching(b, 40, 0.2);
+        s.0.iter().filter(|d| d.1 > 5.0 && d.1 <= 20.0).count() as f64 / 15.0
+    };
+    let one = throughput("None");
+    let free = throughput("Batch(max_batch: 4, beta: 0.0)");
+    let costly = throughput("Batch(max_batch: 4, beta: 1.0)");
+    assert!((free / one - 4.0).abs() < 0.1, "{free} vs {one}");
+    assert!((costly / one - 1.0).abs() < 0.05, "{costly} vs {one}");
+}
+
+/// One frame a second and batches of up to 4: each frame waits exactly
+/// `max_wait_s` for company, then is served alone.
+#[test]
+fn a_lone_request_waits_max_wait_s() {
+    let (s, served) = batching("Batch(max_batch: 4, max_wait_s: 0.2, beta: 0.5)", 1, 1.0);
+    let summary = {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("s.ron"), s.to_ron()).unwrap();
+        crate::regression::run_quiet(&std::fs::read_to_string(tmp.path().join("s.ron")).unwrap())
+    };
+    let wait: f64 = column(&summary, "server_wait_mean_s")[0].parse().unwrap();
+    assert!((wait - 0.2).abs() < 1e-9, "{wait}");
+    assert!(served.0.len() > 15);
+}
+
+/// The energy of a batch of k (`beta = 0.5`) is that of `T_1 (1 + beta (k − 1))`
+/// of busy time, and the requests' shares add up to it.
+#[test]
+fn batch_energy_is_shared_and_adds_up() {
+    let (s, served) = batching("Batch(max_batch: 3, beta: 0.5)", 12, 0.2);
+    let sys = &s.points[0].system;
+    let cpu = &sys.server_cpu;
+    let single = cpu.cycles(
+        sys.laim.side_params(coinfer::model::laim::Side::Server),
+        crate::util::bw(8),
+    );
+    let mut batches: std::collections::BTreeMap<u64, (usize, f64)> = Default::default();
+    for (start, _, e) in &served.0 {
+        let b = batches.entry((start * 1e9).round() as u64).or_default();
+        b.0 += 1;
+        b.1 += e;
+    }
+    assert!(batches.values().any(|b| b.0 == 3));
+    for (k, energy) in batches.values() {
+        let want = cpu
+            .energy(single * (1.0 + 0.5 * (*k as f64 - 1.0)), cpu.max_freq())
+            .0;
+        assert!((energy - want).abs() <= 1e-12 * want, "k {k}: {energy} vs {want}");
+    }
+}

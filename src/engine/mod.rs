@@ -14,6 +14,7 @@
 use crate::fsio::Fnv64;
 use crate::model::laim::Side;
 use crate::model::request::Request;
+use crate::model::server::Batching;
 use crate::model::World;
 use crate::model::{Agent, System};
 use crate::policy::{predict, Backlog, DecisionContext, Policy, ServerView};
@@ -37,6 +38,8 @@ pub enum Event {
     DownlinkDone(u32),
     /// Agent `i`'s battery runs out, if its version is still the second number.
     BatteryEmpty(u32, u32),
+    /// A waiting request has waited `max_wait_s` for its batch to fill.
+    BatchDue,
 }
 
 /// Why a run stopped.
@@ -245,6 +248,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
             Event::ServiceDone(w) => eng.service_done(w),
             Event::DownlinkDone(k) => eng.downlink_done(k),
             Event::BatteryEmpty(i, v) => eng.battery_empty(i, v),
+            Event::BatchDue => eng.dispatch(),
         }
     });
     eng.now = eng.now.max(horizon);
@@ -338,7 +342,7 @@ impl Engine<'_, '_, '_, '_> {
     fn server_view(&self) -> ServerView {
         ServerView {
             queue_len: self.world.server_queue.len(),
-            busy_workers: self.world.workers.iter().filter(|w| w.is_some()).count() as u32,
+            busy_workers: self.world.workers.iter().filter(|w| !w.is_empty()).count() as u32,
             workers: self.world.workers.len() as u32,
             recent_wait_s: self.recent_wait_s,
         }
@@ -531,39 +535,95 @@ impl Engine<'_, '_, '_, '_> {
             self.recorder.on_fail(&req);
             return;
         }
-        match self.world.workers.iter().position(|w| w.is_none()) {
-            Some(w) => self.start_service(w as u32, req),
-            None => self.world.server_queue.push(req.deadline, req),
+        self.world.server_queue.push(req.deadline, req);
+        if let Batching::Batch { max_wait_s, .. } = self.world.batching {
+            let due = self.now + SimDuration::from_secs_ceil(max_wait_s);
+            self.events.push(due, Event::BatchDue);
+        }
+        self.dispatch();
+    }
+
+    /// Gives waiting requests to idle workers: one each, or a batch once
+    /// `max_batch` wait or the oldest has waited `max_wait_s`.
+    fn dispatch(&mut self) {
+        while let Some(w) = self.world.workers.iter().position(Vec::is_empty) {
+            let queue = &mut self.world.server_queue;
+            let take = match self.world.batching {
+                Batching::None => 1,
+                Batching::Batch {
+                    max_batch,
+                    max_wait_s,
+                    ..
+                } => {
+                    let oldest = queue.iter().map(|r| r.server_arrival).min();
+                    let due = oldest.is_some_and(|t| self.now >= t + SimDuration::from_secs_ceil(max_wait_s));
+                    if queue.len() < max_batch as usize && !due {
+                        return;
+                    }
+                    max_batch as usize
+                }
+            };
+            let batch: Vec<Request> = std::iter::from_fn(|| queue.pop()).take(take).collect();
+            if batch.is_empty() {
+                return;
+            }
+            self.start_batch(w as u32, batch);
         }
     }
 
-    fn start_service(&mut self, w: u32, mut req: Request) {
+    /// Worker `w` serves `batch` at the highest clock its requests ask for,
+    /// for `T_1·(1 + beta·(k − 1))`; the energy is split in proportion to the
+    /// requests' own cycles.
+    fn start_batch(&mut self, w: u32, mut batch: Vec<Request>) {
         let cpu = &self.world.system.server_cpu;
-        let f = cpu.clamp(req.decision.freq_server);
-        let cycles = cpu.cycles(
-            self.world.system.laim.side_params(Side::Server),
-            req.decision.bits_server,
-        ) * req.service_factor;
-        (req.server_dynamic, req.server_static) = cpu.energy_parts(cycles, f);
-        req.server_energy = req.server_dynamic + req.server_static;
-        self.out.server_energy += req.server_energy;
-        req.service_start = self.now;
-        self.recent_wait_s += RECENT_WAIT_WEIGHT * (req.server_wait().as_secs() - self.recent_wait_s);
+        let params = self.world.system.laim.side_params(Side::Server);
+        let f = batch
+            .iter()
+            .map(|r| cpu.clamp(r.decision.freq_server))
+            .fold(Hertz(0.0), |a, b| if b.0 > a.0 { b } else { a });
+        let own: Vec<f64> = batch
+            .iter()
+            .map(|r| cpu.cycles(params, r.decision.bits_server) * r.service_factor)
+            .collect();
+        let beta = match self.world.batching {
+            Batching::Batch { beta, .. } => beta,
+            Batching::None => 0.0,
+        };
+        let cycles = match own.as_slice() {
+            [one] => *one,
+            many => many.iter().copied().fold(0.0, f64::max) * (1.0 + beta * (many.len() - 1) as f64),
+        };
+        let (dynamic, busy_static) = cpu.energy_parts(cycles, f);
+        let total: f64 = own.iter().sum();
+        for (req, c) in batch.iter_mut().zip(&own) {
+            let share = c / total;
+            (req.server_dynamic, req.server_static) =
+                (Joules(dynamic.0 * share), Joules(busy_static.0 * share));
+            req.server_energy = req.server_dynamic + req.server_static;
+            self.out.server_energy += req.server_energy;
+            req.service_start = self.now;
+            self.recent_wait_s += RECENT_WAIT_WEIGHT * (req.server_wait().as_secs() - self.recent_wait_s);
+        }
         let end = self.now + SimDuration::from_secs_ceil(cpu.busy_secs(cycles, f));
         let (lo, hi) = (self.now.max(self.world.warmup), end.min(self.world.horizon));
         if hi > lo {
             self.out.server_busy = self.out.server_busy + (hi - lo);
         }
-        self.world.workers[w as usize] = Some(req);
+        self.world.workers[w as usize] = batch;
         self.events.push(end, Event::ServiceDone(w));
     }
 
     fn service_done(&mut self, w: u32) {
-        let mut req = self.world.workers[w as usize].take().expect("worker was busy");
-        req.service_end = self.now;
-        if let Some(next) = self.world.server_queue.pop() {
-            self.start_service(w, next);
+        let batch = std::mem::take(&mut self.world.workers[w as usize]);
+        self.dispatch();
+        for req in batch {
+            self.deliver(req);
         }
+    }
+
+    /// A served request: completed, or its result sent back first.
+    fn deliver(&mut self, mut req: Request) {
+        req.service_end = self.now;
         let result_bits = self.world.system.laim.result_bits;
         if result_bits <= 0.0 {
             return self.complete(req);

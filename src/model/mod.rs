@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use request::Request;
 use serde::{Deserialize, Serialize};
-use server::{ServerConfig, ServiceLaw, WaitingRoom};
+use server::{Batching, ServerConfig, ServiceLaw, WaitingRoom};
 use std::collections::VecDeque;
 
 /// The static system: what every run of a scenario point shares.
@@ -218,8 +218,10 @@ pub struct World<'a> {
     pub agents: Vec<Agent>,
     /// Requests waiting for a server worker.
     pub server_queue: WaitingRoom<Request>,
-    /// Server workers: the request each one serves.
-    pub workers: Vec<Option<Request>>,
+    /// Server workers: the batch each one serves (empty: idle).
+    pub workers: Vec<Vec<Request>>,
+    /// How workers batch requests.
+    pub batching: Batching,
     /// Requests whose result is on its way back to the agent.
     pub downlinks: Vec<Option<Request>>,
     /// The agents share one band ([`Access::SharedEqual`]).
@@ -304,7 +306,8 @@ impl<'a> World<'a> {
             system,
             agents: agents_vec,
             server_queue: WaitingRoom::new(server.discipline),
-            workers: (0..server.workers).map(|_| None).collect(),
+            workers: (0..server.workers).map(|_| Vec::new()).collect(),
+            batching: server.batching,
             downlinks: Vec::new(),
             shared_uplink: channel.access == Access::SharedEqual,
             service: server.service,

@@ -75,6 +75,33 @@ pub struct ServerConfig {
     pub cpu: CpuConfig,
     /// Service-time factor law (default `Deterministic`).
     pub service: ServiceLaw,
+    /// Whether a worker serves several requests at once (default `None`).
+    pub batching: Batching,
+}
+
+/// Batched service, as language-model servers decode several requests at
+/// once (the weights are read once per step for the whole batch).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub enum Batching {
+    /// One request per worker.
+    #[default]
+    None,
+    /// A free worker takes up to `max_batch` waiting requests, as soon as
+    /// that many wait or the oldest has waited `max_wait_s`. A batch of `k`
+    /// takes `T_1·(1 + beta·(k − 1))`, where `T_1` is the longest
+    /// single-request time in it (its widest bit-width and largest service
+    /// factor) at the highest clock its requests ask for.
+    Batch {
+        /// Most requests in one batch (≥ 1).
+        #[serde(deserialize_with = "check::count")]
+        max_batch: u32,
+        /// Longest a request waits for a batch to fill, s.
+        #[serde(default, deserialize_with = "check::non_negative")]
+        max_wait_s: f64,
+        /// Cost of each further request relative to the first (0: free, 1: no gain).
+        #[serde(deserialize_with = "check::non_negative")]
+        beta: f64,
+    },
 }
 
 impl Default for ServerConfig {
@@ -84,6 +111,7 @@ impl Default for ServerConfig {
             discipline: Discipline::Fifo,
             cpu: CpuConfig::server_preset(),
             service: ServiceLaw::Deterministic,
+            batching: Batching::None,
         }
     }
 }
