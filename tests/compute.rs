@@ -247,6 +247,12 @@ fn a_lone_request_waits_max_wait_s() {
     let wait: f64 = column(&summary, "server_wait_mean_s")[0].parse().unwrap();
     assert!((wait - 0.2).abs() < 1e-9, "{wait}");
     assert!(served.0.len() > 15);
+    // The prediction knows the batching rule: it waits for the batch too.
+    let mut done = Done::default();
+    crate::util::run_one(&s, 4, &mut done);
+    for (predicted, measured, ..) in &done.0 {
+        assert!((predicted - measured).abs() < 1e-6, "predicted {predicted} vs {measured}");
+    }
 }
 
 /// The energy of a batch of k (`beta = 0.5`) is that of `T_1 (1 + beta (k − 1))`

@@ -58,6 +58,8 @@ pub struct System {
     pub request_rate_hz: f64,
     /// Squared coefficient of variation of the service-time factor.
     pub service_scv: f64,
+    /// How server workers batch requests.
+    pub batching: Batching,
     /// Output upper bound `D_out,U` per side and bits.
     pub upper: DistortionTable,
     /// Solver tables of the upper and lower bounds, `[bound][side]`.
@@ -145,6 +147,7 @@ impl System {
             workers: server.workers,
             request_rate_hz: agents.rate_hz(),
             service_scv: server.service.scv(),
+            batching: server.batching,
         }
     }
 }

@@ -7,6 +7,7 @@ use super::{Decision, DecisionContext};
 use crate::model::cpu::Cpu;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Side as ModelSide;
+use crate::model::server::Batching;
 use crate::model::System;
 use crate::units::{Bits, BitsPerSec};
 use serde::{Deserialize, Serialize};
@@ -157,12 +158,15 @@ fn problem_at_rate<'a>(
     } else {
         0.0
     };
+    let (batch_scale, batch_wait_s) = batch_view(ctx);
+    let mut server = side(s, &s.server_cpu, ModelSide::Server, table, None);
+    server.weights *= batch_scale;
     Problem {
         agent: side(s, &s.agent_cpu, ModelSide::Agent, table, Some(ctx.agent_clock.0)),
-        server: side(s, &s.server_cpu, ModelSide::Server, table, None),
+        server,
         tx_time_s,
         tx_energy_j: s.tx_power.0 * tx_time_s,
-        server_wait_s,
+        server_wait_s: server_wait_s + batch_wait_s,
         agent_wait_s: ctx.backlog.compute_s,
         radio_free_s: ctx.backlog.radio_s,
         deadline_s: s.deadline.as_secs(),
@@ -175,6 +179,22 @@ fn problem_at_rate<'a>(
         } else {
             1.0
         },
+    }
+}
+
+/// How batching changes a request's service, as seen at decision time: it
+/// is expected to join the requests waiting now, in a batch of
+/// `k = min(max_batch, waiting + 1)` taking `1 + beta (k − 1)` times its own
+/// time (the scale returned), and to wait `max_wait_s` for a batch that does
+/// not fill. `(1, 0)` without batching.
+fn batch_view(ctx: &DecisionContext) -> (f64, f64) {
+    match ctx.system.batching {
+        Batching::None => (1.0, 0.0),
+        Batching::Batch { max_batch, max_wait_s, beta } => {
+            let k = (ctx.server.queue_len + 1).min(max_batch as usize);
+            let wait = if k < max_batch as usize { max_wait_s } else { 0.0 };
+            (1.0 + beta * (k - 1) as f64, wait)
+        }
     }
 }
 
