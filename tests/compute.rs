@@ -251,7 +251,10 @@ fn a_lone_request_waits_max_wait_s() {
     let mut done = Done::default();
     crate::util::run_one(&s, 4, &mut done);
     for (predicted, measured, ..) in &done.0 {
-        assert!((predicted - measured).abs() < 1e-6, "predicted {predicted} vs {measured}");
+        assert!(
+            (predicted - measured).abs() < 1e-6,
+            "predicted {predicted} vs {measured}"
+        );
     }
 }
 

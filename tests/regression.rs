@@ -1246,3 +1246,17 @@ fn issue_11_distortion_reports_a_broken_profiles_own_error() {
     assert!(err.contains("as a profile:") && err.contains("lamda"), "{err}");
     assert!(err.contains("as a scenario:"), "{err}");
 }
+
+/// Issues 12 and 13, found by fuzzing: a server with no blocks split its
+/// batch energy 0/0 = NaN (the debug ledger check fired), and Nakagami
+/// m = 1e8 with correlated blocks hung drawing its Gamma innovations.
+#[test]
+fn issue_13_server_without_blocks_and_huge_nakagami_m() {
+    let summary = run_quiet("(horizon_s: 3, seeds: 2, model: (split: 3), policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])");
+    assert_eq!(column(&summary, "server_energy_mean_j")[0], "0");
+    let err = compile_err("(channel: (doppler_hz: Some(10.0), fading: Nakagami(m: 100000000)))");
+    assert!(
+        err.contains("invalid Nakagami m = 100000000") && err.contains("fading: None"),
+        "{err}"
+    );
+}

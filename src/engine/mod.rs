@@ -595,8 +595,10 @@ impl Engine<'_, '_, '_, '_> {
         };
         let (dynamic, busy_static) = cpu.energy_parts(cycles, f);
         let total: f64 = own.iter().sum();
+        let k = batch.len() as f64;
         for (req, c) in batch.iter_mut().zip(&own) {
-            let share = c / total;
+            // A server side with no work (no blocks) splits its nothing evenly.
+            let share = if total > 0.0 { c / total } else { 1.0 / k };
             (req.server_dynamic, req.server_static) =
                 (Joules(dynamic.0 * share), Joules(busy_static.0 * share));
             req.server_energy = req.server_dynamic + req.server_static;

@@ -190,7 +190,11 @@ fn problem_at_rate<'a>(
 fn batch_view(ctx: &DecisionContext) -> (f64, f64) {
     match ctx.system.batching {
         Batching::None => (1.0, 0.0),
-        Batching::Batch { max_batch, max_wait_s, beta } => {
+        Batching::Batch {
+            max_batch,
+            max_wait_s,
+            beta,
+        } => {
             let k = (ctx.server.queue_len + 1).min(max_batch as usize);
             let wait = if k < max_batch as usize { max_wait_s } else { 0.0 };
             (1.0 + beta * (k - 1) as f64, wait)

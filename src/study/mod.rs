@@ -192,6 +192,10 @@ impl StudyPoint {
     }
 }
 
+/// Largest Nakagami shape: the correlated process draws about `m·|ln rho²|`
+/// numbers per block, and beyond it the gain hardly varies.
+const MAX_NAKAGAMI_M: f64 = 1000.0;
+
 /// Each group's arrivals and mobility; the settings groups share must agree.
 fn check_groups(agents: &Agents) -> Result<(), (String, String)> {
     let groups = &agents.0;
@@ -508,11 +512,9 @@ fn check_point(
         return err("channel.access", msg.into());
     }
     if let Fading::Nakagami { m } = c.channel.fading {
-        if m < 0.5 {
-            return err(
-                "channel.fading",
-                format!("invalid Nakagami m = {m}: expected m >= 0.5"),
-            );
+        if !(0.5..=MAX_NAKAGAMI_M).contains(&m) {
+            let msg = format!("invalid Nakagami m = {m}: expected 0.5 <= m <= {MAX_NAKAGAMI_M} (a larger m is practically no fading: use `fading: None`)");
+            return err("channel.fading", msg);
         }
     }
     if c.channel.doppler_hz.is_some() && c.channel.rho > 0.0 {
