@@ -24,7 +24,7 @@ const FORMAT_1_MAGIC: &[u8; 8] = b"COINFR01";
 /// The batch file format this build writes and reads. Bump it when the
 /// layout of a batch file or of a [`RunRecord`] changes (not for a change of the
 /// metric list, which files carry).
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 /// Where a batch belongs: written into the file, checked when it is read, so
 /// a batch copied from another shard, point or study is refused.

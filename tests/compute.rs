@@ -283,3 +283,29 @@ fn batch_energy_is_shared_and_adds_up() {
         assert!((energy - want).abs() <= 1e-12 * want, "k {k}: {energy} vs {want}");
     }
 }
+
+/// `summary.json` lists each agent's time of death per seed.
+#[test]
+fn summary_json_lists_deaths_per_agent_and_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("b.ron"),
+        "(seeds: 2, horizon_s: 20, warmup_s: 0, agents: (count: 3, arrivals: Poisson(rate_hz: 1e-9),
+          battery_j: Some(10.0), cpu: (static_power_w: 2.0)), policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])",
+    )
+    .unwrap();
+    let o = std::process::Command::new(crate::util::bin())
+        .args(["run", "--quiet", "--out", "out", "b.ron"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        doc["rows"][0]["agent_death_s"],
+        serde_json::json!([[5.0, 5.0, 5.0], [5.0, 5.0, 5.0]])
+    );
+    assert_eq!(doc["rows"][0]["agents_dead"]["mean"], serde_json::json!(3.0));
+}

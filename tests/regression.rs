@@ -1248,8 +1248,9 @@ fn issue_11_distortion_reports_a_broken_profiles_own_error() {
 }
 
 /// Issues 12 and 13, found by fuzzing: a server with no blocks split its
-/// batch energy 0/0 = NaN (the debug ledger check fired), and Nakagami
-/// m = 1e8 with correlated blocks hung drawing its Gamma innovations.
+/// batch energy 0/0 = NaN (the debug ledger check fired), Nakagami m = 1e8
+/// with correlated blocks hung drawing its Gamma innovations, and a batch
+/// cost beta = 1e300 gave NaN energy.
 #[test]
 fn issue_13_server_without_blocks_and_huge_nakagami_m() {
     let summary = run_quiet("(horizon_s: 3, seeds: 2, model: (split: 3), policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])");
@@ -1257,6 +1258,12 @@ fn issue_13_server_without_blocks_and_huge_nakagami_m() {
     let err = compile_err("(channel: (doppler_hz: Some(10.0), fading: Nakagami(m: 100000000)))");
     assert!(
         err.contains("invalid Nakagami m = 100000000") && err.contains("fading: None"),
+        "{err}"
+    );
+    // beta = 1e300 made a batch's cycles infinite and its energy NaN.
+    let err = compile_err("(server: (batching: Batch(max_batch: 1, beta: 1e300)))");
+    assert!(
+        err.contains("server.batching.beta") && err.contains("expected 0 <= beta <= 100"),
         "{err}"
     );
 }

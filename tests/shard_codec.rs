@@ -67,8 +67,11 @@ fn records() -> Vec<RunRecord> {
                             fingerprint: g,
                             values: [g as f64 + 0.5; N_METRICS],
                             groups: Vec::new(),
+                            deaths_s: Vec::new(),
                         })
                         .collect(),
+                    // Battery deaths on one record.
+                    deaths_s: if k == 2 { vec![Some(1.5), None] } else { Vec::new() },
                 },
                 latency,
             }

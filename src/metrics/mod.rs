@@ -117,6 +117,14 @@ impl<'a> RunMetrics<'a> {
             fingerprint: outcome.fingerprint,
             values,
             groups,
+            deaths_s: match outcome.batteries.iter().any(Option::is_some) {
+                true => outcome
+                    .batteries
+                    .iter()
+                    .map(|b| b.and_then(|b| b.dead_at_s))
+                    .collect(),
+                false => Vec::new(),
+            },
         };
         (summary, self.latency)
     }
@@ -206,6 +214,9 @@ pub struct RunSummary {
     /// `groups` empty; `generated`, `in_flight`, `events` and `fingerprint`
     /// are the whole run's).
     pub groups: Vec<RunSummary>,
+    /// With batteries, when each agent's ran out, s (`None`: it did not);
+    /// empty without batteries.
+    pub deaths_s: Vec<Option<f64>>,
 }
 
 /// One run's results: which policy and seed, its summary and latency histogram.

@@ -38,6 +38,8 @@ pub struct SummaryRow {
     /// Each pooled column (latency quantiles over all seeds' requests), in
     /// [`POOLED`] order.
     pub pooled: [f64; N_POOLED],
+    /// With batteries, per seed, when each agent's ran out (s, `None`: alive).
+    pub deaths_s: Vec<Vec<Option<f64>>>,
 }
 
 /// One row of `paired.csv`: a policy minus the reference policy, seed by seed.
@@ -81,6 +83,12 @@ pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
                 mean,
                 ci95,
                 pooled: POOLED.map(|m| m.pooled_value(&pr.latency)),
+                deaths_s: pr
+                    .runs
+                    .iter()
+                    .map(|r| r.deaths_s.clone())
+                    .filter(|d| !d.is_empty())
+                    .collect(),
             });
         }
     }
@@ -305,6 +313,9 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
                     Cell::Pooled(v) => json_num(v),
                 };
                 o.insert(name.to_string(), v);
+            }
+            if !r.deaths_s.is_empty() {
+                o.insert("agent_death_s".into(), json!(r.deaths_s));
             }
             Value::Object(o)
         })

@@ -26,6 +26,7 @@ use crate::model::cpu::CpuConfig;
 use crate::model::distortion::DistortionTable;
 use crate::model::laim::Laim;
 use crate::model::link::{Access, Fading, LinkMode};
+use crate::model::server::Batching;
 use crate::model::{reference_table, synthetic_table, System, World};
 use crate::policy::{PolicyFactory, Registry};
 use crate::quant::Checkpoint;
@@ -191,6 +192,9 @@ impl StudyPoint {
         }
     }
 }
+
+/// Largest relative cost of a further request in a server batch.
+const MAX_BATCH_BETA: f64 = 100.0;
 
 /// Largest Nakagami shape: the correlated process draws about `m·|ln rho²|`
 /// numbers per block, and beyond it the gain hardly varies.
@@ -507,6 +511,12 @@ fn check_point(
         return err("warmup_s", msg);
     }
     check_groups(&c.agents)?;
+    if let Batching::Batch { beta, .. } = c.server.batching {
+        if beta > MAX_BATCH_BETA {
+            let msg = format!("invalid value {beta}: expected 0 <= beta <= {MAX_BATCH_BETA} (the cost of each further request relative to the first)");
+            return err("server.batching.beta", msg);
+        }
+    }
     if c.channel.access == Access::SharedEqual && c.channel.link != LinkMode::Shannon {
         let msg = "a shared band (`access: SharedEqual`) needs `link: Shannon`: fixed-rate retransmission on a shared band is not modelled";
         return err("channel.access", msg.into());
