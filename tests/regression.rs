@@ -1267,3 +1267,12 @@ fn issue_13_server_without_blocks_and_huge_nakagami_m() {
         "{err}"
     );
 }
+
+/// Issue 12, found by fuzzing: `FixedRate(rate_bps: 1e-300)` hung walking
+/// fading blocks towards a packet end beyond any horizon.
+#[test]
+fn issue_12_fixed_rate_too_slow_to_finish_is_cut_at_the_horizon() {
+    let summary =
+        run_quiet("(horizon_s: 1, seeds: 2, channel: (link: FixedRate(rate_bps: 1e-300, max_retx: 2)))");
+    assert_eq!(column(&summary, "completed")[0], "0");
+}

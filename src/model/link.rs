@@ -569,10 +569,18 @@ impl Link {
             let end = t + length;
             let mut k = self.block_of(t);
             let lost = loop {
+                if SimTime(k.saturating_mul(self.coherence.0)) >= until {
+                    // Still sending at the end of the run: cut there.
+                    return Transmission {
+                        end: until + SimDuration(1),
+                        attempts,
+                        delivered: false,
+                    };
+                }
                 if self.block_rate(k) < rate {
                     break Some(k);
                 }
-                if SimTime((k + 1) * self.coherence.0) >= end {
+                if SimTime((k + 1).saturating_mul(self.coherence.0)) >= end {
                     break None;
                 }
                 k += 1;
