@@ -60,3 +60,57 @@ fn check_prints_resolved_scenario_and_counts() {
     assert!(text.contains("expected per run: 1200 requests"), "{text}");
     assert!(text.contains("language_model"));
 }
+
+/// Issue 14.5: `tidy.csv` is the summary in long format: one row per point,
+/// policy and column, with the same numbers, the seeds and the unit.
+#[test]
+fn tidy_csv_is_the_summary_in_long_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("t.ron"),
+        "(seeds: 3, horizon_s: 5, policies: [(name: \"exhaustive\"), (name: \"fixed\", bits_agent: 8, bits_server: 8)],
+          sweep: [(param: \"channel.fading\", values: [\"None\", \"Rayleigh\"])])",
+    )
+    .unwrap();
+    let o = std::process::Command::new(crate::util::bin())
+        .args(["run", "--quiet", "--out", "out", "t.ron"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::read_to_string(d.join("out/summary.csv")).unwrap();
+    let tidy = std::fs::read_to_string(d.join("out/tidy.csv")).unwrap();
+    let n = coinfer::metrics::SCHEMA.len();
+    assert_eq!(tidy.lines().count(), 1 + 4 * n);
+    let (fading, policy, metric, mean, ci, seeds, unit) = (
+        crate::util::column(&tidy, "channel.fading"),
+        crate::util::column(&tidy, "policy"),
+        crate::util::column(&tidy, "metric"),
+        crate::util::column(&tidy, "mean"),
+        crate::util::column(&tidy, "ci95"),
+        crate::util::column(&tidy, "n"),
+        crate::util::column(&tidy, "unit"),
+    );
+    // Unit variants stay strings pandas keeps ("None" is not a missing value to it once quoted).
+    assert_eq!(fading[0], "None");
+    for (i, row) in (0..4).zip(0..) {
+        for m in ["latency_mean_s", "miss_rate", "agent_energy_mean_j"] {
+            let k = (0..metric.len())
+                .find(|&k| k / n == row && metric[k] == m)
+                .unwrap();
+            assert_eq!(mean[k], crate::util::column(&summary, m)[i], "{m}");
+            assert_eq!(
+                ci[k],
+                crate::util::column(&summary, &format!("{m}_ci95"))[i],
+                "{m}"
+            );
+            assert_eq!(policy[k], crate::util::column(&summary, "policy")[i]);
+            assert_eq!(seeds[k], "3");
+        }
+    }
+    let k = metric.iter().position(|m| m == "latency_mean_s").unwrap();
+    assert_eq!(unit[k], "s");
+    let p95 = metric.iter().position(|m| m == "latency_p95_s").unwrap();
+    assert_eq!(ci[p95], "", "pooled quantiles have no CI");
+}

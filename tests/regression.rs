@@ -64,7 +64,13 @@ fn same_files(a: &Path, b: &Path, names: &[&str]) {
     }
 }
 
-const RESULT_FILES: [&str; 4] = ["summary.csv", "paired.csv", "histograms.json", "scenario.ron"];
+const RESULT_FILES: [&str; 5] = [
+    "summary.csv",
+    "tidy.csv",
+    "paired.csv",
+    "histograms.json",
+    "scenario.ron",
+];
 
 /// Issue 9: sweeping `seeds` or `base_seed` gave identical rows silently.
 #[test]

@@ -10,7 +10,7 @@ pub mod figures;
 
 use crate::fsio::write_atomic;
 use crate::metrics::stats::{mean_ci95, unpaired_ci95};
-use crate::metrics::{PointResults, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
+use crate::metrics::{Metric, PointResults, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 use crate::plot::Format;
 use crate::study::Study;
 use figures::{FigureError, KEY_METRICS};
@@ -163,7 +163,7 @@ enum Cell {
 
 impl SummaryRow {
     /// Every [`SCHEMA`] column with its numbers, in order.
-    fn cells(&self) -> impl Iterator<Item = (&'static str, Cell)> + '_ {
+    fn cells(&self) -> impl Iterator<Item = (&'static Metric, Cell)> + '_ {
         let (mut run, mut pooled) = (0..N_METRICS, 0..N_POOLED);
         SCHEMA.iter().map(move |m| {
             let cell = if m.is_pooled() {
@@ -172,7 +172,7 @@ impl SummaryRow {
                 let i = run.next().expect("one value per metric");
                 Cell::PerRun(self.mean[i], self.ci95[i])
             };
-            (m.name, cell)
+            (m, cell)
         })
     }
 }
@@ -249,6 +249,35 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
     )
 }
 
+/// `tidy.csv` as text: the summary in long format, one row per (point,
+/// policy, column) with its mean, CI half-width (empty for pooled latency
+/// quantiles), number of seeds and unit, for pandas or xarray.
+pub fn tidy_csv(rows: &[SummaryRow]) -> String {
+    let mut header = param_names(rows.first().map(|r| &r.params));
+    header.extend(["policy", "metric", "mean", "ci95", "n", "unit"].map(String::from));
+    csv_text(
+        header,
+        rows.iter().flat_map(|r| {
+            r.cells().map(move |(m, cell)| {
+                let (mean, ci95) = match cell {
+                    Cell::PerRun(mean, ci95) => (num(mean), num(ci95)),
+                    Cell::Pooled(v) => (num(v), String::new()),
+                };
+                let mut rec: Vec<String> = r.params.iter().map(|(_, v)| v.clone()).collect();
+                rec.extend([
+                    r.policy.clone(),
+                    m.name.into(),
+                    mean,
+                    ci95,
+                    r.seeds.to_string(),
+                    m.unit.into(),
+                ]);
+                rec
+            })
+        }),
+    )
+}
+
 /// `paired.csv` as text, one row per (point, policy, metric).
 pub fn paired_csv(rows: &[PairedRow]) -> String {
     let mut header = param_names(rows.first().map(|r| &r.params));
@@ -312,7 +341,7 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
                     Cell::PerRun(mean, ci95) => json!({"mean": json_num(mean), "ci95": json_num(ci95)}),
                     Cell::Pooled(v) => json_num(v),
                 };
-                o.insert(name.to_string(), v);
+                o.insert(name.name.to_string(), v);
             }
             if !r.deaths_s.is_empty() {
                 o.insert("agent_death_s".into(), json!(r.deaths_s));
@@ -418,6 +447,7 @@ pub fn write_results(
     let files = [
         ("scenario.ron", study.to_ron()),
         ("summary.csv", summary_csv(&rows)),
+        ("tidy.csv", tidy_csv(&rows)),
         ("paired.csv", paired_csv(&paired_rows)),
         ("histograms.json", histograms_json(points, &deadlines)),
         ("summary.json", summary_json(&study.name, &prov, &rows)),
