@@ -80,8 +80,9 @@ pub struct System {
 pub struct QuantizerConfig {
     /// The quantizer (default `Uniform(group_size: None)`, per-tensor scale).
     pub kind: QuantizerKind,
-    /// Weights per block on which distortion is measured (synthetic draws per
-    /// seed, or an evenly strided sample of the real tensors; default 1e5).
+    /// Weights per block on which distortion is measured: synthetic draws per
+    /// seed, or the sample budget shared by the real tensors of the block
+    /// (at least 4096 each, each tensor with its own scale; default 1e5).
     #[serde(deserialize_with = "crate::check::sample_count")]
     pub sample_weights: usize,
 }
