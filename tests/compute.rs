@@ -176,6 +176,7 @@ fn energy_ledger_parts_add_up() {
         "agent_static_mean_j",
         "agent_switch_mean_j",
         "agent_tx_mean_j",
+        "agent_rx_mean_j",
     ]
     .iter()
     .map(|m| col(m))

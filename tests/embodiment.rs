@@ -372,13 +372,15 @@ fn failed_requests_and_the_result_downlink_end_to_end() {
     let failed: f64 = column(&lossy, "failed_rate")[0].parse().unwrap();
     assert!(failed > 0.05 && failed < 1.0, "failed_rate {failed}");
     let plain = run("fading: None", "");
-    let back = run("fading: None", "result_bits: 1e6");
+    let back = run("fading: None, rx_power_w: 0.5", "result_bits: 1e6");
     let lat = |s: &str| column(s, "latency_mean_s")[0].parse::<f64>().unwrap();
     let cfg = ChannelConfig {
         fading: Fading::None,
         ..ChannelConfig::default()
     };
     let downlink = 1e6 / cfg.rate(cfg.mean_snr(30.0, 0.0)).0;
+    let rx: f64 = column(&back, "agent_rx_mean_j")[0].parse().unwrap();
+    assert!((rx - 0.5 * downlink).abs() < 1e-9, "receive energy {rx}");
     assert!(
         (lat(&back) - lat(&plain) - downlink).abs() < 2e-9,
         "{} vs {}",

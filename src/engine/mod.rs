@@ -157,7 +157,7 @@ struct Engine<'w, 'a, 'p, 'r> {
 /// and the parts add up to the totals.
 fn settle(settled: &mut (Joules, Joules), r: &Request) {
     debug_assert!(
-        r.compute_energy.0 >= 0.0 && r.tx_energy.0 >= 0.0 && r.server_energy.0 >= 0.0,
+        r.compute_energy.0 >= 0.0 && r.tx_energy.0 >= 0.0 && r.rx_energy.0 >= 0.0 && r.server_energy.0 >= 0.0,
         "negative energy in {r:?}"
     );
     debug_assert!(
@@ -633,6 +633,9 @@ impl Engine<'_, '_, '_, '_> {
         // The result goes back over the agent's channel (same blocks, Shannon rate).
         let link = &mut self.world.agents[req.agent as usize].link;
         let end = link.transmission_end(self.now, result_bits, self.world.horizon);
+        req.rx_energy = Joules(self.world.system.channel.rx_power_w * (end - self.now).as_secs());
+        self.out.agent_energy += req.rx_energy;
+        self.drain(req.agent, req.rx_energy);
         let slots = &mut self.world.downlinks;
         let k = slots.iter().position(Option::is_none).unwrap_or_else(|| {
             slots.push(None);

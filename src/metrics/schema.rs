@@ -285,6 +285,13 @@ pub const SCHEMA: &[Metric] = &[
         kind: MetricKind::PerRequest(|s| s.request.tx_energy.0),
     },
     Metric {
+        name: "agent_rx_mean_j",
+        unit: "J",
+        label: "Agent receive energy per request",
+        short_label: Some("receive energy"),
+        kind: MetricKind::PerRequest(|s| s.request.rx_energy.0),
+    },
+    Metric {
         name: "server_dynamic_mean_j",
         unit: "J",
         label: "Server dynamic energy per request",

@@ -230,6 +230,9 @@ pub struct ChannelConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub doppler_hz: Option<f64>,
+    /// Power the agent draws while receiving a result downlink, W (default 0).
+    #[serde(deserialize_with = "check::non_negative")]
+    pub rx_power_w: f64,
     /// Shannon-rate or fixed-rate (outage and retransmission) uplink.
     pub link: LinkMode,
     /// Dedicated bands or one shared band.
@@ -255,6 +258,7 @@ impl Default for ChannelConfig {
             coherence_s: 0.01,
             rho: 0.0,
             doppler_hz: None,
+            rx_power_w: 0.0,
             link: LinkMode::Shannon,
             access: Access::Dedicated,
             csi_delay_s: 0.0,

@@ -54,6 +54,8 @@ pub struct Request {
     pub switch_energy: Joules,
     /// Uplink transmit energy.
     pub tx_energy: Joules,
+    /// Energy of receiving the result downlink.
+    pub rx_energy: Joules,
     /// Server compute energy.
     pub server_energy: Joules,
     /// Its dynamic part.
@@ -98,6 +100,7 @@ impl Request {
             compute_static: Joules(0.0),
             switch_energy: Joules(0.0),
             tx_energy: Joules(0.0),
+            rx_energy: Joules(0.0),
             server_energy: Joules(0.0),
             server_dynamic: Joules(0.0),
             server_static: Joules(0.0),
@@ -109,9 +112,9 @@ impl Request {
         self.done - self.created
     }
 
-    /// Agent energy: compute + transmit.
+    /// Agent energy: compute + transmit + receive.
     pub fn agent_energy(&self) -> Joules {
-        self.compute_energy + self.tx_energy
+        self.compute_energy + self.tx_energy + self.rx_energy
     }
 
     /// Time spent waiting in the server queue.
