@@ -99,8 +99,9 @@ fn measured_distortion_equals_the_exact_one_over_all_weights() {
         QuantizerKind::LloydMax,
     ];
     let (mut z2, mut sampled) = (0.0, 0);
-    for kind in kinds {
-        let measured = measure_block(&ck, "blk", 1, Quantize::All, kind, samples).unwrap();
+    // All kinds in one call: each tensor is read and sampled once.
+    let per_kind = measure_block(&ck, "blk", 1, Quantize::All, &kinds, samples).unwrap();
+    for (kind, measured) in kinds.into_iter().zip(per_kind) {
         assert_eq!(measured.len(), tensors.len());
         for t in &measured {
             let (name, _, w) = tensors.iter().find(|x| x.0 == t.name).unwrap();
@@ -141,10 +142,11 @@ fn the_per_tensor_scale_sees_outliers_a_strided_sample_misses() {
         "blk",
         1,
         Quantize::All,
-        QuantizerKind::Uniform { group_size: None },
+        &[QuantizerKind::Uniform { group_size: None }],
         100_000,
     )
-    .unwrap();
+    .unwrap()
+    .remove(0);
     let big = &tensors[0].2;
     // The old measurement: every 4th weight, scaled by that sample's max.
     let strided: Vec<f32> = big.iter().step_by(4).copied().collect();
@@ -166,7 +168,9 @@ fn vectors_stay_at_16_bits_unless_all_are_quantized() {
     let tensors = model(&path);
     let ck = Checkpoint::open(&path).unwrap();
     let kind = QuantizerKind::PotLog;
-    let m = measure_block(&ck, "blk", 1, Quantize::Matrices, kind, 20_000).unwrap();
+    let m = measure_block(&ck, "blk", 1, Quantize::Matrices, &[kind], 20_000)
+        .unwrap()
+        .remove(0);
     // File order: by name.
     assert_eq!(m[0].name, "blk.bias");
     assert_eq!(m[0].role, Role::Fixed16);
@@ -179,7 +183,7 @@ fn vectors_stay_at_16_bits_unless_all_are_quantized() {
         .sum::<f64>()
         / matrices as f64;
     assert!((block.distortion[4] - weighted).abs() <= 1e-15 * weighted);
-    let all = block_distortion(&measure_block(&ck, "blk", 1, Quantize::All, kind, 20_000).unwrap());
+    let all = block_distortion(&measure_block(&ck, "blk", 1, Quantize::All, &[kind], 20_000).unwrap()[0]);
     assert_eq!(all.quantized_params, matrices + 548);
 
     // The profile fits λ on what is quantized and lists the vector apart.

@@ -220,8 +220,8 @@ impl Laim {
         let per_block = self
             .blocks
             .par_iter()
-            .map(|b| measure_block(checkpoint, &b.name, group_depth, quantize, kind, samples))
+            .map(|b| measure_block(checkpoint, &b.name, group_depth, quantize, &[kind], samples))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.table(|l| block_distortion(&per_block[l]).distortion))
+        Ok(self.table(|l| block_distortion(&per_block[l][0]).distortion))
     }
 }

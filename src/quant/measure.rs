@@ -78,16 +78,18 @@ pub struct BlockDistortion {
     pub std_error: [f64; 17],
 }
 
-/// Measures quantizer `kind` at every bit-width on every tensor of block
-/// `block` (tensors in file order), with a budget of `samples` scored weights.
+/// Measures each quantizer of `kinds` at every bit-width on every tensor of
+/// block `block` (tensors in file order), with a budget of `samples` scored
+/// weights: one list per kind. Each tensor is read, summarised and sampled
+/// once for all the kinds.
 pub fn measure_block(
     ck: &Checkpoint,
     block: &str,
     group_depth: usize,
     quantize: Quantize,
-    kind: QuantizerKind,
+    kinds: &[QuantizerKind],
     samples: usize,
-) -> Result<Vec<TensorDistortion>, ProfileError> {
+) -> Result<Vec<Vec<TensorDistortion>>, ProfileError> {
     let tensors = ck.block(block, group_depth)?;
     let sizes: Vec<usize> = tensors.iter().map(|t| ck.weights(t).len()).collect();
     let quantized: usize = tensors
@@ -96,17 +98,20 @@ pub fn measure_block(
         .filter(|(t, _)| quantize.covers(&t.shape))
         .map(|(_, &n)| n)
         .sum();
-    let mut out = Vec::with_capacity(tensors.len());
+    let mut out = vec![Vec::with_capacity(tensors.len()); kinds.len()];
     for (t, &n) in tensors.iter().zip(&sizes) {
         let stats = ck.stats(t)?;
         let share = allocate(n, quantized, samples, MIN_TENSOR_SAMPLE);
-        out.push(if !quantize.covers(&t.shape) {
-            untouched(t, n, Role::Fixed16)
+        let measured = if !quantize.covers(&t.shape) {
+            vec![untouched(t, n, Role::Fixed16); kinds.len()]
         } else if stats.degenerate() {
-            untouched(t, n, Role::Degenerate)
+            vec![untouched(t, n, Role::Degenerate); kinds.len()]
         } else {
-            measure_tensor(ck.weights(t), t, &stats, kind, share)
-        });
+            measure_tensor(ck.weights(t), t, &stats, kinds, share)
+        };
+        for (per_kind, m) in out.iter_mut().zip(measured) {
+            per_kind.push(m);
+        }
     }
     Ok(out)
 }
@@ -164,33 +169,39 @@ fn untouched(t: &TensorInfo, n: usize, role: Role) -> TensorDistortion {
     }
 }
 
+/// Each of `kinds` on one tensor, all scored on the same sample.
 fn measure_tensor(
     w: Weights,
     t: &TensorInfo,
     stats: &TensorStats,
-    kind: QuantizerKind,
+    kinds: &[QuantizerKind],
     share: usize,
-) -> TensorDistortion {
+) -> Vec<TensorDistortion> {
     let n = stats.n;
     let idx = sample_indices(&t.name, n, share, 0);
     let x: Vec<f32> = idx.iter().map(|&i| w.get(i)).collect();
-    let quantizer = Fitted::new(w, &t.name, stats, kind, &idx, share);
-    let mut distortion = [0.0; 17];
-    let mut std_error = [0.0; 17];
-    for b in Bits::all() {
-        let q = quantizer.apply(&x, b);
-        let (mean, se) = mean_and_error(&x, &q, n);
-        distortion[usize::from(b)] = mean;
-        std_error[usize::from(b)] = se;
-    }
-    TensorDistortion {
-        name: t.name.clone(),
-        params: n,
-        role: Role::Quantized,
-        scored: idx.len(),
-        distortion,
-        std_error,
-    }
+    kinds
+        .iter()
+        .map(|&kind| {
+            let quantizer = Fitted::new(w, &t.name, stats, kind, &idx, share);
+            let mut distortion = [0.0; 17];
+            let mut std_error = [0.0; 17];
+            for b in Bits::all() {
+                let q = quantizer.apply(&x, b);
+                let (mean, se) = mean_and_error(&x, &q, n);
+                distortion[usize::from(b)] = mean;
+                std_error[usize::from(b)] = se;
+            }
+            TensorDistortion {
+                name: t.name.clone(),
+                params: n,
+                role: Role::Quantized,
+                scored: idx.len(),
+                distortion,
+                std_error,
+            }
+        })
+        .collect()
 }
 
 /// Mean of `|x − q|` and its standard error as an estimate of the mean over

@@ -102,8 +102,8 @@ pub fn checkpoint_rows(
     let mut rows = Vec::new();
     let mut tensors = Vec::new();
     for (name, params, lambda) in blocks {
-        for kind in quantizers {
-            let measured = measure_block(ck, name, group_depth, quantize, *kind, samples)?;
+        let per_kind = measure_block(ck, name, group_depth, quantize, quantizers, samples)?;
+        for (kind, measured) in quantizers.iter().zip(per_kind) {
             let d = block_distortion(&measured);
             for &bw in bits {
                 let b = usize::from(bw);
