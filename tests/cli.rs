@@ -65,20 +65,12 @@ fn check_prints_resolved_scenario_and_counts() {
 /// policy and column, with the same numbers, the seeds and the unit.
 #[test]
 fn tidy_csv_is_the_summary_in_long_format() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    std::fs::write(
-        d.join("t.ron"),
+    let tmp = crate::util::run_in_tmp(
         "(seeds: 3, horizon_s: 5, policies: [(name: \"exhaustive\"), (name: \"fixed\", bits_agent: 8, bits_server: 8)],
           sweep: [(param: \"channel.fading\", values: [\"None\", \"Rayleigh\"])])",
-    )
-    .unwrap();
-    let o = std::process::Command::new(crate::util::bin())
-        .args(["run", "--quiet", "--out", "out", "t.ron"])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        &[],
+    );
+    let d = tmp.path();
     let summary = std::fs::read_to_string(d.join("out/summary.csv")).unwrap();
     let tidy = std::fs::read_to_string(d.join("out/tidy.csv")).unwrap();
     let n = coinfer::metrics::SCHEMA.len();

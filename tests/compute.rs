@@ -240,11 +240,7 @@ fn batching_multiplies_throughput_by_the_batch_size_when_free() {
 #[test]
 fn a_lone_request_waits_max_wait_s() {
     let (s, served) = batching("Batch(max_batch: 4, max_wait_s: 0.2, beta: 0.5)", 1, 1.0);
-    let summary = {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("s.ron"), s.to_ron()).unwrap();
-        crate::regression::run_quiet(&std::fs::read_to_string(tmp.path().join("s.ron")).unwrap())
-    };
+    let summary = crate::regression::run_quiet(&s.to_ron());
     let wait: f64 = column(&summary, "server_wait_mean_s")[0].parse().unwrap();
     assert!((wait - 0.2).abs() < 1e-9, "{wait}");
     assert!(served.0.len() > 15);
@@ -288,22 +284,13 @@ fn batch_energy_is_shared_and_adds_up() {
 /// `summary.json` lists each agent's time of death per seed.
 #[test]
 fn summary_json_lists_deaths_per_agent_and_seed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    std::fs::write(
-        d.join("b.ron"),
+    let tmp = crate::util::run_in_tmp(
         "(seeds: 2, horizon_s: 20, warmup_s: 0, agents: (count: 3, arrivals: Poisson(rate_hz: 1e-9),
           battery_j: Some(10.0), cpu: (static_power_w: 2.0)), policies: [(name: \"fixed\", bits_agent: 8, bits_server: 8)])",
-    )
-    .unwrap();
-    let o = std::process::Command::new(crate::util::bin())
-        .args(["run", "--quiet", "--out", "out", "b.ron"])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("out/summary.json")).unwrap()).unwrap();
+        &[],
+    );
+    let json = std::fs::read_to_string(tmp.path().join("out/summary.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
         doc["rows"][0]["agent_death_s"],
         serde_json::json!([[5.0, 5.0, 5.0], [5.0, 5.0, 5.0]])

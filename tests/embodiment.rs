@@ -495,21 +495,13 @@ fn shared_uplink_staggered_starts_match_processor_sharing() {
 /// waypoints follows their path (out at 2 m/s from 10 m, back after 120 s).
 #[test]
 fn traced_runs_draw_timelines_that_follow_the_path() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    std::fs::write(
-        d.join("m.ron"),
+    let tmp = crate::util::run_in_tmp(
         "(horizon_s: 240, warmup_s: 0, seeds: 2, agents: (count: 2, arrivals: Periodic(period_s: 0.5),
           mobility: Waypoints(points: [(10.0, 0.0), (250.0, 0.0)], speed_mps: 2.0, looped: true)),
           policies: [(name: \"exhaustive\")])",
-    )
-    .unwrap();
-    let o = std::process::Command::new(crate::util::bin())
-        .args(["run", "--quiet", "--trace", "--out", "out", "m.ron"])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        &["--trace"],
+    );
+    let d = tmp.path();
     let csv_text = std::fs::read_to_string(d.join("out/plots/timeline_distance_m_p00000.csv")).unwrap();
     let (xs, ys) = (column(&csv_text, "x"), column(&csv_text, "y"));
     assert_eq!(xs.len(), 60);
@@ -534,21 +526,13 @@ fn groups_of_agents_are_broken_down_and_match_a_run_of_the_group_alone() {
     let far = "(name: \"far\", count: 2, arrivals: Periodic(period_s: 0.5, jitter_s: 0.1), mobility: Static(distance_m: 200.0))";
     let near = "(name: \"near\", count: 3, arrivals: Poisson(rate_hz: 3.0), mobility: Waypoints(points: [(5.0, 5.0), (60.0, 0.0)], speed_mps: 1.0))";
     let common = "seeds: 3, horizon_s: 20, server: (workers: 64), policies: [(name: \"exhaustive\"), (name: \"fixed\", bits_agent: 8, bits_server: 8)]";
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    let run = |file: &str, agents: &str| {
-        std::fs::write(d.join(file), format!("({common}, agents: {agents})")).unwrap();
-        let o = std::process::Command::new(crate::util::bin())
-            .args(["run", "--quiet", "--out", &format!("out-{file}"), file])
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = |agents: &str| crate::util::run_in_tmp(&format!("({common}, agents: {agents})"), &[]);
+    let (both, far_alone) = (run(&format!("[{far}, {near}]")), run(far));
+    let read = |tmp: &tempfile::TempDir, file: &str| {
+        std::fs::read_to_string(tmp.path().join("out").join(file)).unwrap()
     };
-    run("both.ron", &format!("[{far}, {near}]"));
-    run("far.ron", far);
-    let groups = std::fs::read_to_string(d.join("out-both.ron/summary_groups.csv")).unwrap();
-    let alone = std::fs::read_to_string(d.join("out-far.ron/summary.csv")).unwrap();
+    let groups = read(&both, "summary_groups.csv");
+    let alone = read(&far_alone, "summary.csv");
     assert_eq!(
         column(&groups, "group"),
         ["far", "far", "near", "near"].map(String::from)
@@ -566,7 +550,7 @@ fn groups_of_agents_are_broken_down_and_match_a_run_of_the_group_alone() {
         assert_eq!([&g[0], &g[1]], [&a[0], &a[1]], "{m}");
     }
     // The groups add up to the whole.
-    let whole = std::fs::read_to_string(d.join("out-both.ron/summary.csv")).unwrap();
+    let whole = read(&both, "summary.csv");
     let n = |s: &str, m: &str, i: usize| column(s, m)[i].parse::<u64>().unwrap();
     assert_eq!(
         n(&groups, "requests", 0) + n(&groups, "requests", 2),
@@ -613,9 +597,7 @@ fn outage_view_at_200_m_falls_back_on_every_frame() {
         spec(ChannelView::Ergodic),
     ];
     sc.reference = None;
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("s.ron"), sc.to_ron()).unwrap();
-    let summary = crate::regression::run_quiet(&std::fs::read_to_string(tmp.path().join("s.ron")).unwrap());
+    let summary = crate::regression::run_quiet(&sc.to_ron());
     let col = |m: &str| {
         column(&summary, m)
             .iter()

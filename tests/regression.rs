@@ -299,9 +299,7 @@ fn issue_9_custom_policy_runs_through_every_subcommand() {
 }
 
 pub(crate) fn run_quiet(text: &str) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("s.ron"), text).unwrap();
-    ok_in(&bin(), &["run", "--quiet", "--out", "out", "s.ron"], tmp.path());
+    let tmp = crate::util::run_in_tmp(text, &[]);
     std::fs::read_to_string(tmp.path().join("out/summary.csv")).unwrap()
 }
 

@@ -53,3 +53,26 @@ pub fn column(csv_text: &str, name: &str) -> Vec<String> {
     let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
     r.records().map(|rec| rec.unwrap()[i].to_string()).collect()
 }
+
+/// Writes scenario `text` to `s.ron` in a fresh temporary folder and runs
+/// `coinfer run --quiet --out out s.ron` there, with `extra` arguments after
+/// `run`; panics with its error output if it fails. The results are in `out/`
+/// of the returned folder.
+pub fn run_in_tmp(text: &str, extra: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("s.ron"), text).unwrap();
+    let mut args = vec!["run"];
+    args.extend_from_slice(extra);
+    args.extend(["--quiet", "--out", "out", "s.ron"]);
+    let o = std::process::Command::new(bin())
+        .args(&args)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    tmp
+}
