@@ -44,6 +44,31 @@ pub struct Args {
     /// Run even when the estimated time or memory is beyond the limits.
     #[arg(long)]
     force: bool,
+    /// Figure formats: `none`, or any of `svg,pdf,png` (default: the
+    /// scenario's `plots`, else svg,png).
+    #[arg(long, value_parser = parse_plots)]
+    plots: Option<Formats>,
+}
+
+/// Figure formats from the command line.
+#[derive(Clone, Debug)]
+struct Formats(Vec<Format>);
+
+fn parse_plots(s: &str) -> Result<Formats, String> {
+    if s == "none" {
+        return Ok(Formats(Vec::new()));
+    }
+    s.split(',')
+        .map(|f| match f.trim() {
+            "svg" => Ok(Format::Svg),
+            "pdf" => Ok(Format::Pdf),
+            "png" => Ok(Format::Png),
+            other => Err(format!(
+                "`{other}` is not a figure format: expected none, or svg, pdf, png separated by commas"
+            )),
+        })
+        .collect::<Result<_, _>>()
+        .map(Formats)
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -155,6 +180,9 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         anyhow::ensure!(n >= 1, "--seeds must be at least 1");
         raw.seeds = n;
     }
+    if let Some(Formats(f)) = args.plots {
+        raw.plots = Some(f);
+    }
     let study = Study::compile(raw, registry)?;
     let threads = capped_threads(args.threads);
     if let Err(why) = study.estimate(threads).check(&Limits::default()) {
@@ -258,58 +286,73 @@ pub(super) fn merge(args: MergeArgs, registry: &Registry) -> Result<()> {
     Ok(())
 }
 
-/// An image format on the command line.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum FormatArg {
-    /// Vector graphics, for papers.
-    Svg,
-    /// A bitmap, for a quick look.
-    Png,
-}
-
-impl FormatArg {
-    fn format(self) -> Format {
-        match self {
-            FormatArg::Svg => Format::Svg,
-            FormatArg::Png => Format::Png,
-        }
-    }
-}
-
 /// Arguments of `coinfer plot`.
 #[derive(Debug, clap::Args)]
 pub struct PlotArgs {
     /// A result folder of `coinfer run`, `coinfer merge` or `coinfer distortion`.
     dir: PathBuf,
-    /// Image formats (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "svg,png")]
-    format: Vec<FormatArg>,
-    /// Metrics drawn against each sweep axis (comma-separated summary.csv columns).
+    /// Figure formats: any of `svg,pdf,png` (default: the scenario's
+    /// `plots`, else svg,png).
+    #[arg(long, value_parser = parse_plots)]
+    plots: Option<Formats>,
+    /// Metrics of the default line and bar figures (comma-separated summary.csv columns).
     #[arg(long, value_delimiter = ',')]
     metrics: Option<Vec<String>>,
+    /// A RON list of figure specs (the syntax of a scenario's `figures:`)
+    /// drawn instead of the scenario's.
+    #[arg(long)]
+    figures: Option<PathBuf>,
 }
 
 pub(super) fn plot(args: PlotArgs) -> Result<()> {
-    let formats: Vec<Format> = args.format.iter().map(|f| f.format()).collect();
     anyhow::ensure!(
         !args.dir.join(crate::report::WRITING_MARK).exists(),
-        "the results in {} were being written when a run stopped, so they may mix two runs: run the study again (--resume reuses its finished runs)",
+        "the results in {} were being written when a run stopped, so they may mix two runs: run the study again (it reuses its finished runs)",
         args.dir.display()
     );
     let files = if args.dir.join("summary.csv").exists() {
+        // The resolved scenario beside the results gives the figures and
+        // styles (results without one get the defaults).
+        let scenario = args.dir.join("scenario.ron");
+        let sc = match scenario.exists() {
+            true => RawScenario::load(&scenario)?,
+            false => RawScenario::default(),
+        };
+        let specs = match &args.figures {
+            Some(f) => {
+                let text =
+                    std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+                crate::scenario::parse_ron(f, &text)?
+            }
+            None => sc.figures.clone(),
+        };
+        let formats = match args.plots {
+            Some(Formats(f)) => f,
+            None => sc
+                .plots
+                .clone()
+                .unwrap_or_else(|| crate::report::DEFAULT_PLOTS.to_vec()),
+        };
         let metrics = args
             .metrics
             .unwrap_or_else(|| KEY_METRICS.map(String::from).to_vec());
-        let header = std::fs::read_to_string(args.dir.join("summary.csv"))?;
-        let header: Vec<&str> = header.lines().next().unwrap_or_default().split(',').collect();
-        if let Some(m) = metrics.iter().find(|m| !header.contains(&m.as_str())) {
+        if let Some(m) = metrics.iter().find(|m| crate::metrics::schema::find(m).is_none()) {
             bail!(
                 "unknown metric `{m}`: expected summary.csv columns such as {}",
                 KEY_METRICS.join(", ")
             );
         }
-        figures::draw_results(&args.dir, &formats, &metrics)?
+        let opts = figures::FigureOptions {
+            formats: &formats,
+            specs: &specs,
+            metrics: &metrics,
+            styles: &sc.styles,
+        };
+        figures::draw_results(&args.dir, &opts)?
     } else if args.dir.join("distortion.csv").exists() {
+        let formats = args
+            .plots
+            .map_or_else(|| crate::report::DEFAULT_PLOTS.to_vec(), |f| f.0);
         figures::draw_distortion(&args.dir, &formats)?
     } else {
         bail!("{} holds no summary.csv nor distortion.csv", args.dir.display());

@@ -18,6 +18,8 @@ pub(crate) struct Axis {
     pub labels: Vec<String>,
     /// Common scale factor shown once next to the axis (e.g. `×10⁶`), if any.
     pub offset: Option<String>,
+    /// Category labels at 0, 1, …: the ticks are fixed.
+    categorical: bool,
 }
 
 impl Axis {
@@ -61,13 +63,41 @@ impl Axis {
             minor: vec![],
             labels: vec![],
             offset: None,
+            categorical: false,
         };
         axis.retarget(target);
         axis
     }
 
+    /// An axis over exactly `lo..=hi` (data values; positive on log axes).
+    pub fn limited(lo: f64, hi: f64, log: bool, target: usize) -> Axis {
+        let mut axis = Axis::new(&[lo, hi], log, target);
+        let t = |v: f64| if log { v.log10() } else { v };
+        (axis.lo, axis.hi) = (t(lo), t(hi));
+        axis.retarget(target);
+        axis
+    }
+
+    /// A categorical axis: one labelled tick at each of 0, 1, …, n − 1.
+    pub fn categories(labels: &[String]) -> Axis {
+        Axis {
+            lo: -0.5,
+            hi: labels.len().max(1) as f64 - 0.5,
+            log: false,
+            target: labels.len(),
+            major: (0..labels.len()).map(|i| i as f64).collect(),
+            minor: vec![],
+            labels: labels.to_vec(),
+            offset: None,
+            categorical: true,
+        }
+    }
+
     /// Rebuilds the ticks for a different target count (used to avoid label overlap).
     pub fn retarget(&mut self, target: usize) {
+        if self.categorical {
+            return;
+        }
         self.target = target.max(2);
         self.major.clear();
         self.minor.clear();

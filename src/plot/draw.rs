@@ -145,7 +145,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
 fn text_w(t: &str, em: f64) -> f64 {
     const M: f64 = 4.0;
     let font = FontDesc::new(FontFamily::Name(FONT_FAMILY), em * 1.24 * M, FontStyle::Normal);
-    font.box_size(t)
+    font.box_size(&super::typeset::plain(t))
         .map(|(w, _)| f64::from(w) / M)
         .unwrap_or(em * 0.6 * t.chars().count() as f64)
 }
@@ -200,13 +200,14 @@ struct Prepared {
 }
 
 fn prepare(fig: &Figure) -> Vec<Prepared> {
-    let ok_x = |x: f64| x.is_finite() && (!fig.x_log || x > 0.0);
-    let ok_y = |y: f64| y.is_finite() && (!fig.y_log || y > 0.0);
+    let within = |v: f64, range: Option<(f64, f64)>| range.is_none_or(|(lo, hi)| v >= lo && v <= hi);
+    let ok_x = |x: f64| x.is_finite() && (!fig.x_log || x > 0.0) && within(x, fig.x_range);
+    let ok_y = |y: f64| y.is_finite() && (!fig.y_log || y > 0.0) && within(y, fig.y_range);
     fig.series
         .iter()
         .map(|s| {
             let mut pts: Vec<_> = s.points.iter().filter(|p| ok_x(p.x)).collect();
-            if fig.kind != Kind::Scatter {
+            if fig.kind != Kind::Scatter && fig.kind != Kind::Bar {
                 pts.sort_by(|a, b| a.x.total_cmp(&b.x));
             }
             let mut runs = vec![];
@@ -255,7 +256,10 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
             }
         }
     }
-    let has_data = !xs.is_empty();
+    if fig.kind == Kind::Bar && !fig.y_log && !xs.is_empty() {
+        ys.push(0.0);
+    }
+    let has_data = !xs.is_empty() || fig.heat.as_ref().is_some_and(|h| !h.values.is_empty());
     let vlines: Vec<&(f64, String)> = fig
         .vlines
         .iter()
@@ -264,20 +268,21 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
     if has_data {
         xs.extend(vlines.iter().map(|v| v.0));
     }
-    let mut xa = Axis::new(&xs, fig.x_log, 6);
-    let ya = Axis::new(&ys, fig.y_log, 6);
+    let mut xa = axis_for(&xs, fig.x_log, &fig.x_categories, fig.x_range);
+    let ya = axis_for(&ys, fig.y_log, &fig.y_categories, fig.y_range);
 
     // ---- horizontal layout ----
     let line = |em: f64| em * 1.2;
     let ytick_w = ya.labels.iter().map(|l| text_w(l, TICK_EM)).fold(0.0, f64::max);
     let left = PAD + line(LABEL_EM) + 3.0 + ytick_w + 3.0 + TICK_LEN;
-    let mut right = w - PAD;
+    let edge = w - PAD - if fig.heat.is_some() { COLORBAR_W } else { 0.0 };
+    let mut right = edge;
     // Fewer x ticks until neighbouring labels keep a clear gap; keep the last label inside.
     for target in (2..=6).rev() {
         xa.retarget(target);
         let last_half = xa.labels.last().map_or(0.0, |l| text_w(l, TICK_EM) / 2.0);
         let last_x = xa.major.last().map_or(0.0, |&v| xa.frac(v));
-        right = (w - PAD).min(w - PAD - (last_half - (1.0 - last_x) * (w - PAD - left)).max(0.0));
+        right = edge.min(edge - (last_half - (1.0 - last_x) * (edge - left)).max(0.0));
         let centres: Vec<f64> = xa
             .major
             .iter()
@@ -378,7 +383,7 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
     let ymap = |v: f64| bottom - ya.frac(v) * (bottom - top);
 
     // ---- grid ----
-    for &v in &xa.major {
+    for &v in xa.major.iter().filter(|_| fig.x_categories.is_empty()) {
         c.path(&[(xmap(v), top), (xmap(v), bottom)], GRID, 0.8, &[])?;
     }
     for &v in &ya.major {
@@ -396,64 +401,17 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
         c.text(label, (cx, y), TICK_EM, GREY, HPos::Center, VPos::Center, false)?;
     }
 
-    // ---- data: lines, then error bars, then markers (markers on top) ----
-    let in_y = |y: f64| y.clamp(top, bottom);
-    for p in &prepared {
-        if fig.kind == Kind::Scatter {
-            continue;
-        }
-        for run in &p.runs {
-            let mut px: Vec<(f64, f64)> = Vec::with_capacity(run.len() * 2);
-            for (i, &(x, y)) in run.iter().enumerate() {
-                if fig.kind == Kind::Step && i > 0 {
-                    px.push((xmap(x), ymap(run[i - 1].1)));
-                }
-                px.push((xmap(x), ymap(y)));
-            }
-            c.path(&px, p.style.color, LINE_W, p.style.dash)?;
-        }
-    }
-    for p in &prepared {
-        for &(x, y, e) in &p.points {
-            let Some(e) = e else { continue };
-            let cx = xmap(x);
-            let hi = ymap(y + e);
-            let (lo, lo_cap) = if fig.y_log && y - e <= 0.0 {
-                (bottom, false)
-            } else {
-                (ymap(y - e), true)
-            };
-            c.path(&[(cx, in_y(lo)), (cx, in_y(hi))], p.style.color, ERR_W, &[])?;
-            c.path(
-                &[(cx - CAP_HALF, hi), (cx + CAP_HALF, hi)],
-                p.style.color,
-                ERR_W,
-                &[],
-            )?;
-            if lo_cap {
-                c.path(
-                    &[(cx - CAP_HALF, lo), (cx + CAP_HALF, lo)],
-                    p.style.color,
-                    ERR_W,
-                    &[],
-                )?;
-            }
-        }
-    }
-    for (si, p) in prepared.iter().enumerate() {
-        let n = p.points.len();
-        // Thin out markers on dense lines (~10 per series), staggered between series.
-        let (stride, offset) = if fig.kind != Kind::Scatter && n > 15 {
-            let stride = n.div_ceil(10);
-            (stride, (si % 4) * stride / 4)
-        } else {
-            (1, 0)
-        };
-        for (i, &(x, y, _)) in p.points.iter().enumerate() {
-            if i % stride == offset || (stride > 1 && i + 1 == n && fig.kind != Kind::Step) {
-                c.marker(p.style.marker, (xmap(x), ymap(y)), p.style.color)?;
-            }
-        }
+    // ---- data ----
+    let plot = Plot {
+        xmap: &xmap,
+        ymap: &ymap,
+        top,
+        bottom,
+    };
+    match fig.kind {
+        Kind::Bar => draw_bars(&c, fig, &prepared, &plot)?,
+        Kind::Heatmap => draw_heat(&c, fig, &plot, edge)?,
+        _ => draw_lines(&c, fig, &prepared, &plot)?,
     }
 
     // ---- frame, ticks, tick labels ----
@@ -569,10 +527,16 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
             let (row, col) = (i / cols, i % cols);
             let x = x0 + col_x[col];
             let y = legend_top + (row as f64 + 0.5) * legend_row_h;
-            if fig.kind != Kind::Scatter {
-                c.path(&[(x, y), (x + swatch, y)], p.style.color, LINE_W, p.style.dash)?;
+            if fig.kind == Kind::Bar {
+                let (l, r, hh) = (x + swatch * 0.1, x + swatch * 0.9, legend_row_h * 0.45);
+                bar(&c, (l, r, y + hh, y - hh), &p.style)?;
+                c.marker(p.style.marker, (x + swatch / 2.0, y), on_fill(&p.style))?;
+            } else {
+                if fig.kind != Kind::Scatter {
+                    c.path(&[(x, y), (x + swatch, y)], p.style.color, LINE_W, p.style.dash)?;
+                }
+                c.marker(p.style.marker, (x + swatch / 2.0, y), p.style.color)?;
             }
-            c.marker(p.style.marker, (x + swatch / 2.0, y), p.style.color)?;
             c.text(
                 &series.label,
                 (x + swatch + 5.0, y),
@@ -589,6 +553,241 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
         c.text("no data", at, LABEL_EM, GREY, HPos::Center, VPos::Center, false)?;
     }
     Ok(())
+}
+
+/// Where data go on the canvas: the axes' maps and the frame's vertical extent.
+struct Plot<'a> {
+    xmap: &'a dyn Fn(f64) -> f64,
+    ymap: &'a dyn Fn(f64) -> f64,
+    top: f64,
+    bottom: f64,
+}
+
+/// Width kept right of a heatmap for its colour bar and labels.
+const COLORBAR_W: f64 = 78.0;
+/// Opacity of a CI band.
+const BAND_ALPHA: f64 = 0.18;
+
+/// An axis for `values`, or over the categories, or over a fixed range.
+fn axis_for(values: &[f64], log: bool, categories: &[String], range: Option<(f64, f64)>) -> Axis {
+    match range {
+        _ if !categories.is_empty() => Axis::categories(categories),
+        Some((lo, hi)) if lo < hi && (!log || lo > 0.0) => Axis::limited(lo, hi, log, 6),
+        _ => Axis::new(values, log, 6),
+    }
+}
+
+/// A vertical error bar with caps, clipped to the frame (no lower cap below zero on log axes).
+fn error_bar<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    fig: &Figure,
+    plot: &Plot,
+    (cx, y, e): (f64, f64, f64),
+    color: RGBColor,
+) -> Res {
+    let in_y = |v: f64| v.clamp(plot.top, plot.bottom);
+    let hi = (plot.ymap)(y + e);
+    let (lo, lo_cap) = if fig.y_log && y - e <= 0.0 {
+        (plot.bottom, false)
+    } else {
+        ((plot.ymap)(y - e), true)
+    };
+    c.path(&[(cx, in_y(lo)), (cx, in_y(hi))], color, ERR_W, &[])?;
+    if hi >= plot.top {
+        c.path(&[(cx - CAP_HALF, hi), (cx + CAP_HALF, hi)], color, ERR_W, &[])?;
+    }
+    if lo_cap && lo <= plot.bottom {
+        c.path(&[(cx - CAP_HALF, lo), (cx + CAP_HALF, lo)], color, ERR_W, &[])?;
+    }
+    Ok(())
+}
+
+/// Lines, steps or scatter: CI bands (or error bars), lines, then markers on top.
+fn draw_lines<DB: DrawingBackend>(c: &Canvas<DB>, fig: &Figure, prepared: &[Prepared], plot: &Plot) -> Res {
+    let (xmap, ymap) = (plot.xmap, plot.ymap);
+    if fig.band {
+        for p in prepared {
+            let with_err: Vec<(f64, f64, f64)> = p
+                .points
+                .iter()
+                .filter_map(|&(x, y, e)| e.map(|e| (x, y, e)))
+                .collect();
+            let floor = |v: f64| {
+                if fig.y_log && v <= 0.0 {
+                    plot.bottom
+                } else {
+                    ymap(v)
+                }
+            };
+            let mut poly: Vec<(f64, f64)> = with_err
+                .iter()
+                .map(|&(x, y, e)| (xmap(x), ymap(y + e).max(plot.top)))
+                .collect();
+            poly.extend(
+                with_err
+                    .iter()
+                    .rev()
+                    .map(|&(x, y, e)| (xmap(x), floor(y - e).min(plot.bottom))),
+            );
+            if poly.len() >= 4 {
+                let RGBColor(r, g, b) = p.style.color;
+                let px: Vec<(i32, i32)> = poly.iter().map(|&q| c.p(q)).collect();
+                c.draw(&Polygon::new(px, RGBAColor(r, g, b, BAND_ALPHA).filled()))?;
+            }
+        }
+    }
+    for p in prepared.iter().filter(|_| fig.kind != Kind::Scatter) {
+        for run in &p.runs {
+            let mut px: Vec<(f64, f64)> = Vec::with_capacity(run.len() * 2);
+            for (i, &(x, y)) in run.iter().enumerate() {
+                if fig.kind == Kind::Step && i > 0 {
+                    px.push((xmap(x), ymap(run[i - 1].1)));
+                }
+                px.push((xmap(x), ymap(y)));
+            }
+            c.path(&px, p.style.color, LINE_W, p.style.dash)?;
+        }
+    }
+    for p in prepared.iter().filter(|_| !fig.band) {
+        for &(x, y, e) in &p.points {
+            if let Some(e) = e {
+                error_bar(c, fig, plot, (xmap(x), y, e), p.style.color)?;
+            }
+        }
+    }
+    for (si, p) in prepared.iter().enumerate() {
+        let n = p.points.len();
+        // Thin out markers on dense lines (~10 per series), staggered between series.
+        let (stride, offset) = if fig.kind != Kind::Scatter && n > 15 {
+            let stride = n.div_ceil(10);
+            (stride, (si % 4) * stride / 4)
+        } else {
+            (1, 0)
+        };
+        for (i, &(x, y, _)) in p.points.iter().enumerate() {
+            if i % stride == offset || (stride > 1 && i + 1 == n && fig.kind != Kind::Step) {
+                c.marker(p.style.marker, (xmap(x), ymap(y)), p.style.color)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Share of a category's width its group of bars takes.
+const BAR_GROUP: f64 = 0.8;
+
+/// Grouped bars: at each category, the series with a value there share the
+/// group's width in series order (one series alone gets it all).
+fn draw_bars<DB: DrawingBackend>(c: &Canvas<DB>, fig: &Figure, prepared: &[Prepared], plot: &Plot) -> Res {
+    let base = if fig.y_log {
+        plot.bottom
+    } else {
+        (plot.ymap)(0.0).clamp(plot.top, plot.bottom)
+    };
+    let at = |p: &Prepared, x: f64| p.points.iter().any(|q| q.0 == x);
+    for (k, p) in prepared.iter().enumerate() {
+        for &(x, y, e) in &p.points {
+            let n = prepared.iter().filter(|q| at(q, x)).count() as f64;
+            let slot_k = prepared[..k].iter().filter(|q| at(q, x)).count() as f64;
+            let slot = BAR_GROUP / n;
+            let x0 = x - BAR_GROUP / 2.0 + slot * slot_k;
+            let (l, r) = ((plot.xmap)(x0 + 0.08 * slot), (plot.xmap)(x0 + 0.92 * slot));
+            let top = (plot.ymap)(y).clamp(plot.top, plot.bottom);
+            bar(c, (l, r, base, top), &p.style)?;
+            if (base - top).abs() > 3.0 * MARKER_R {
+                c.marker(
+                    p.style.marker,
+                    ((l + r) / 2.0, base - 1.6 * MARKER_R),
+                    on_fill(&p.style),
+                )?;
+            }
+            if let Some(e) = e {
+                error_bar(c, fig, plot, ((l + r) / 2.0, y, e), RGBColor(0, 0, 0))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The colour of a marker drawn on a bar: white on the full colour, else the colour.
+fn on_fill(style: &SeriesStyle) -> RGBColor {
+    if style.fill == style.color {
+        RGBColor(255, 255, 255)
+    } else {
+        style.color
+    }
+}
+
+/// A bar (`left, right, base, top`): the style's fill, outlined in its colour.
+fn bar<DB: DrawingBackend>(c: &Canvas<DB>, (l, r, b, t): (f64, f64, f64, f64), style: &SeriesStyle) -> Res {
+    c.polygon(&[(l, b), (r, b), (r, t), (l, t)], style.fill)?;
+    c.path(&[(l, b), (l, t), (r, t), (r, b)], style.color, ERR_W, &[])
+}
+
+/// Viridis at `t` in 0..=1 (a linear interpolation of nine of its stops).
+fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let u = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
+    let (i, f) = (
+        (u.floor() as usize).min(STOPS.len() - 2),
+        u - u.floor().min((STOPS.len() - 2) as f64),
+    );
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Heatmap cells, then a colour bar with its label in the [`COLORBAR_W`] from `bar` on.
+fn draw_heat<DB: DrawingBackend>(c: &Canvas<DB>, fig: &Figure, plot: &Plot, bar: f64) -> Res {
+    let Some(heat) = &fig.heat else { return Ok(()) };
+    let finite: Vec<f64> = heat
+        .values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let scale = Axis::new(&finite, false, 4);
+    let t = |v: f64| scale.frac(v);
+    for (r, row) in heat.values.iter().enumerate() {
+        for (col, &v) in row.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+            let (x, y) = (col as f64, r as f64);
+            let (l, rr) = ((plot.xmap)(x - 0.5), (plot.xmap)(x + 0.5));
+            let (b, tp) = ((plot.ymap)(y - 0.5), (plot.ymap)(y + 0.5));
+            c.polygon(&[(l, b), (rr, b), (rr, tp), (l, tp)], viridis(t(v)))?;
+        }
+    }
+    let (x0, x1) = (bar + 8.0, bar + 20.0);
+    let h = plot.bottom - plot.top;
+    const STEPS: usize = 48;
+    for i in 0..STEPS {
+        let (lo, hi) = (i as f64 / STEPS as f64, (i + 1) as f64 / STEPS as f64);
+        let (yb, yt) = (plot.bottom - lo * h, plot.bottom - hi * h - 0.5);
+        c.polygon(
+            &[(x0, yb), (x1, yb), (x1, yt), (x0, yt)],
+            viridis((lo + hi) / 2.0),
+        )?;
+    }
+    let black = RGBColor(0, 0, 0);
+    for (&v, l) in scale.major.iter().zip(&scale.labels) {
+        let y = plot.bottom - t(v) * h;
+        if (plot.top..=plot.bottom).contains(&y) {
+            c.path(&[(x1, y), (x1 + 3.0, y)], black, FRAME_W, &[])?;
+            c.text(l, (x1 + 5.0, y), TICK_EM, black, HPos::Left, VPos::Center, false)?;
+        }
+    }
+    let at = (bar + COLORBAR_W - LABEL_EM * 0.6, (plot.top + plot.bottom) / 2.0);
+    c.text(&heat.label, at, TICK_EM, black, HPos::Center, VPos::Center, true)
 }
 
 #[cfg(test)]

@@ -1,20 +1,26 @@
-//! Publication-quality figures (SVG + 300-dpi-class PNG) plus tidy CSV of the plotted data.
+//! Publication-quality figures (SVG, PDF, PNG) plus tidy CSV of the plotted data.
 //!
-//! A [`Figure`] is rendered by [`render`] into `DIR/NAME.svg`, `DIR/NAME.png` (as requested) and
-//! always `DIR/NAME.csv`. Geometry is designed for a 3.5-inch single column: the SVG declares a
-//! physical size of 3.5 in × 2.625 in, the PNG is 1512 × 1134 px (432 dpi at 3.5 in, recorded in
-//! its `pHYs` chunk). Text uses an embedded DejaVu Sans, so no system font library is needed.
+//! A [`Figure`] is rendered by [`render`] into `DIR/NAME.svg`, `.pdf`, `.png` (as requested) and
+//! always `DIR/NAME.csv`. Geometry is designed for a 3.5-inch single column: the SVG and PDF
+//! declare a physical size of 3.5 in × 2.625 in, the PNG is 1512 × 1134 px (432 dpi at 3.5 in,
+//! recorded in its `pHYs` chunk). Text uses an embedded DejaVu Sans: the SVG carries it as
+//! outlines, the PDF embeds a subset, so no system font is needed to draw or to view a figure.
+//! Labels may use the [`typeset`] mini syntax for sub- and superscripts (`D_{U}`).
 
 mod axis;
 mod draw;
+pub mod spec;
 mod style;
+pub mod typeset;
+
+pub use style::{label_style, POLICY_COLOURS};
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::prelude::{IntoDrawingArea, SVGBackend};
 
 /// Design width in units of 0.5 pt (504 units = 3.5 in).
 const DESIGN_W: u32 = 504;
@@ -48,6 +54,10 @@ pub enum Kind {
     Scatter,
     /// Staircase (post-step), for empirical CDFs.
     Step,
+    /// Grouped bars at categorical x positions, one bar per series, CI whiskers.
+    Bar,
+    /// Coloured cells of [`Figure::heat`] over categorical x and y axes.
+    Heatmap,
 }
 
 /// One data point; `err` is a symmetric error-bar half-width (e.g. 95 % CI) in y units.
@@ -105,15 +115,39 @@ pub struct Figure {
     pub series: Vec<Series>,
     /// Vertical reference lines `(x, label)`, e.g. a deadline.
     pub vlines: Vec<(f64, String)>,
+    /// Names of a categorical x axis (bars, heatmap columns): point `x` is an index into it.
+    pub x_categories: Vec<String>,
+    /// Names of the heatmap's rows.
+    pub y_categories: Vec<String>,
+    /// Lines: shade each point's error as a band instead of drawing bars.
+    pub band: bool,
+    /// Fixed x range (points outside are left out).
+    pub x_range: Option<(f64, f64)>,
+    /// Fixed y range (points outside are left out).
+    pub y_range: Option<(f64, f64)>,
+    /// The cells of a [`Kind::Heatmap`].
+    pub heat: Option<Heat>,
 }
 
-/// Output image format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The values of a heatmap: `values[row][col]` over `y_categories × x_categories`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Heat {
+    /// Cell values (non-finite cells are left blank).
+    pub values: Vec<Vec<f64>>,
+    /// What the colour shows, with its unit (the colour bar's label).
+    pub label: String,
+}
+
+/// Output image format. All three come from one SVG drawing, so they agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Format {
-    /// Scalable vector graphics with real text elements.
+    /// Scalable vector graphics, text as outlines of the embedded font: it
+    /// renders identically anywhere, with no font installed.
     Svg,
-    /// 1512 × 1134 px RGB PNG.
+    /// 1512 × 1134 px RGB PNG, for a quick look.
     Png,
+    /// PDF with the font embedded (subset), for LaTeX.
+    Pdf,
 }
 
 impl Format {
@@ -122,6 +156,7 @@ impl Format {
         match self {
             Format::Svg => "svg",
             Format::Png => "png",
+            Format::Pdf => "pdf",
         }
     }
 }
@@ -190,21 +225,28 @@ pub fn render(fig: &Figure, dir: &Path, formats: &[Format]) -> Result<Vec<PathBu
     })?;
     let mut written = Vec::new();
     let mut done: Vec<Format> = Vec::new();
+    let mut tree = None;
     for &format in formats {
         if done.contains(&format) {
             continue;
         }
         done.push(format);
         let path = dir.join(format!("{name}.{}", format.extension()));
-        ensure_font(&path)?;
-        let bytes = match format {
-            Format::Svg => svg_bytes(fig),
-            Format::Png => png_bytes(fig),
-        }
-        .map_err(|cause| PlotError::Draw {
+        let draw_err = |cause: String| PlotError::Draw {
             path: path.clone(),
             cause,
-        })?;
+        };
+        if tree.is_none() {
+            ensure_font(&path)?;
+            tree = Some(svg_tree(fig).map_err(draw_err)?);
+        }
+        let tree = tree.as_ref().expect("drawn above");
+        let bytes = match format {
+            Format::Svg => Ok(svg_bytes(tree)),
+            Format::Png => png_bytes(tree),
+            Format::Pdf => pdf_bytes(tree),
+        }
+        .map_err(draw_err)?;
         write_atomic(&path, &bytes)?;
         written.push(path);
     }
@@ -214,39 +256,61 @@ pub fn render(fig: &Figure, dir: &Path, formats: &[Format]) -> Result<Vec<PathBu
     Ok(written)
 }
 
-/// Draws the figure on any plotters backend of size `DESIGN_* × scale`.
-fn draw_on<DB: DrawingBackend>(backend: DB, fig: &Figure, scale: u32) -> Result<(), String> {
-    let root = backend.into_drawing_area();
-    draw::draw_figure(&root, fig, f64::from(scale))?;
-    root.present().map_err(|e| e.to_string())
-}
-
-fn svg_bytes(fig: &Figure) -> Result<Vec<u8>, String> {
+/// The figure drawn once as SVG by plotters, its label mini syntax typeset
+/// (see [`typeset`]), and parsed by usvg with the embedded font, which lays
+/// the text out as outlines.
+fn svg_tree(fig: &Figure) -> Result<usvg::Tree, String> {
     let mut svg = String::new();
-    draw_on(
-        SVGBackend::with_string(&mut svg, (DESIGN_W * SVG_SCALE, DESIGN_H * SVG_SCALE)),
-        fig,
-        SVG_SCALE,
-    )?;
-    // Declare the physical size; the viewBox written by plotters keeps the drawing coordinates.
-    let height_in = WIDTH_INCHES * f64::from(DESIGN_H) / f64::from(DESIGN_W);
-    let old = format!(
-        "<svg width=\"{}\" height=\"{}\"",
-        DESIGN_W * SVG_SCALE,
-        DESIGN_H * SVG_SCALE
-    );
-    let new = format!("<svg width=\"{WIDTH_INCHES}in\" height=\"{height_in}in\"");
-    let svg = svg.replacen(&old, &new, 1);
-    Ok(svg.into_bytes())
+    {
+        let backend = SVGBackend::with_string(&mut svg, (DESIGN_W * SVG_SCALE, DESIGN_H * SVG_SCALE));
+        let root = backend.into_drawing_area();
+        draw::draw_figure(&root, fig, f64::from(SVG_SCALE))?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    let mut opt = usvg::Options {
+        font_family: "DejaVu Sans".into(),
+        ..usvg::Options::default()
+    };
+    opt.fontdb_mut().load_font_data(FONT_BYTES.to_vec());
+    usvg::Tree::from_str(&typeset::svg_text(&svg), &opt).map_err(|e| e.to_string())
 }
 
-fn png_bytes(fig: &Figure) -> Result<Vec<u8>, String> {
-    let mut rgb = vec![0u8; (PNG_WIDTH * PNG_HEIGHT * 3) as usize];
-    draw_on(
-        BitMapBackend::with_buffer(&mut rgb, (PNG_WIDTH, PNG_HEIGHT)),
-        fig,
-        PNG_SCALE,
-    )?;
+/// The SVG file: text as paths, with the physical size declared.
+fn svg_bytes(tree: &usvg::Tree) -> Vec<u8> {
+    let svg = tree.to_string(&usvg::WriteOptions::default());
+    let size = tree.size();
+    let height_in = WIDTH_INCHES * f64::from(DESIGN_H) / f64::from(DESIGN_W);
+    let old = format!("width=\"{}\" height=\"{}\"", size.width(), size.height());
+    let new = format!(
+        "width=\"{WIDTH_INCHES}in\" height=\"{height_in}in\" viewBox=\"0 0 {} {}\"",
+        size.width(),
+        size.height()
+    );
+    svg.replacen(&old, &new, 1).into_bytes()
+}
+
+/// The PDF file: a 3.5-inch page (usvg sizes the drawing in CSS pixels, 96 per inch).
+fn pdf_bytes(tree: &usvg::Tree) -> Result<Vec<u8>, String> {
+    let page = svg2pdf::PageOptions { dpi: 96.0 };
+    svg2pdf::to_pdf(tree, svg2pdf::ConversionOptions::default(), page).map_err(|e| e.to_string())
+}
+
+fn png_bytes(tree: &usvg::Tree) -> Result<Vec<u8>, String> {
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(PNG_WIDTH, PNG_HEIGHT).ok_or("cannot allocate the image")?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    let k = PNG_WIDTH as f32 / tree.size().width();
+    resvg::render(
+        tree,
+        resvg::tiny_skia::Transform::from_scale(k, k),
+        &mut pixmap.as_mut(),
+    );
+    // Opaque white background: dropping alpha loses nothing.
+    let rgb: Vec<u8> = pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, PNG_WIDTH, PNG_HEIGHT);
     enc.set_color(png::ColorType::Rgb);
@@ -271,16 +335,34 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
     })
 }
 
-/// Tidy CSV of all points (including non-finite ones), header `series,x,y,err`.
+/// Tidy CSV of all points (including non-finite ones), header `series,x,y,err`; a
+/// categorical x is written by name. A heatmap's cells are written as `x,y,value`.
 ///
 /// Numbers use Rust's shortest round-trip `Display` (`NaN`, `inf`, `-inf` for non-finite values),
 /// `err` is empty when `None`, and labels are quoted per RFC 4180 when needed.
 pub fn tidy_csv(fig: &Figure) -> String {
+    let name = |names: &[String], v: f64| match names.get(v as usize) {
+        Some(n) if v >= 0.0 && v.fract() == 0.0 => csv_field(n),
+        _ => v.to_string(),
+    };
+    if let Some(heat) = &fig.heat {
+        let mut out = String::from("x,y,value\n");
+        for (r, row) in heat.values.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                let (x, y) = (
+                    name(&fig.x_categories, c as f64),
+                    name(&fig.y_categories, r as f64),
+                );
+                let _ = writeln!(out, "{x},{y},{v}");
+            }
+        }
+        return out;
+    }
     let mut out = String::from("series,x,y,err\n");
     for s in &fig.series {
         let label = csv_field(&s.label);
         for p in &s.points {
-            let _ = write!(out, "{label},{},{},", p.x, p.y);
+            let _ = write!(out, "{label},{},{},", name(&fig.x_categories, p.x), p.y);
             if let Some(e) = p.err {
                 let _ = write!(out, "{e}");
             }

@@ -52,15 +52,73 @@ const DASHES: [&[f64]; 5] = [
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SeriesStyle {
     pub color: RGBColor,
+    /// The fill of a bar: the colour mixed with white by the number of
+    /// times the index went round the palette, so variants of a policy
+    /// (same colour) differ in bars too.
+    pub fill: RGBColor,
     pub marker: Marker,
     pub dash: &'static [f64],
 }
 
 /// Resolves a stable style index into colour, marker and dash pattern.
 pub(crate) fn series_style(index: usize) -> SeriesStyle {
+    const TINTS: [f64; 5] = [0.0, 0.55, 0.3, 0.72, 0.15];
+    let RGBColor(r, g, b) = PALETTE[index % PALETTE.len()];
+    let t = TINTS[(index / PALETTE.len()) % TINTS.len()];
+    let mix = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * t).round() as u8;
     SeriesStyle {
         color: PALETTE[index % PALETTE.len()],
+        fill: RGBColor(mix(r), mix(g), mix(b)),
         marker: MARKERS[index % MARKERS.len()],
         dash: DASHES[index % DASHES.len()],
     }
+}
+
+/// Built-in policy names, each with its own colour (their palette position):
+/// every label starting with one (`fixed_8_8`) takes its colour, the longest
+/// match winning (`paper_joint_repaired`).
+pub const POLICY_COLOURS: [&str; 8] = [
+    "fixed",
+    "max_freq_bits",
+    "min_energy",
+    "paper_joint",
+    "paper_joint_repaired",
+    "exhaustive",
+    "queue_aware",
+    "random",
+];
+
+/// The style index of a series label: a pure function of the label, so a
+/// policy looks the same in every study whatever the others are. A built-in
+/// policy's own name gets its colour with its palette position's marker and
+/// dash; a variant of it (`fixed_16_16`) the same colour with a marker and
+/// dash chosen by a hash of the label (FNV-1a); any other label all three
+/// by that hash.
+pub fn label_style(label: &str) -> usize {
+    let h = label.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let key = POLICY_COLOURS
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| label.starts_with(**k))
+        .max_by_key(|(_, k)| k.len());
+    let colour = key.map_or((h % 8) as usize, |(i, _)| i);
+    let base = (colour % MARKERS.len(), colour % DASHES.len());
+    let look = match key {
+        Some((_, k)) if k.len() == label.len() => base,
+        _ => {
+            let v = ((h >> 8) % 35) as usize;
+            let look = (v % MARKERS.len(), v / MARKERS.len());
+            // A variant never looks like the plain policy.
+            if look == base {
+                ((look.0 + 1) % MARKERS.len(), look.1)
+            } else {
+                look
+            }
+        }
+    };
+    (0..PALETTE.len() * MARKERS.len() * DASHES.len())
+        .find(|i| i % PALETTE.len() == colour && i % MARKERS.len() == look.0 && i % DASHES.len() == look.1)
+        .unwrap_or(colour)
 }

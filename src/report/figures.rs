@@ -4,11 +4,13 @@
 //! what `coinfer run` drew. Each figure is written as SVG and/or PNG, with its
 //! data as a tidy CSV beside it (see [`crate::plot`]).
 //!
-//! A policy keeps the same style (colour, marker, dash) in every figure: its
-//! position in the scenario's policy list.
+//! A policy keeps the same style (colour, marker, dash) in every figure of
+//! every study: [`label_style`] of its label, unless the scenario's `styles`
+//! says otherwise.
 
 use crate::metrics::schema;
-use crate::plot::{render, Figure, Format, Kind, PlotError, Point, Series};
+use crate::plot::spec::{FigureKind, FigureSpec};
+use crate::plot::{label_style, render, Figure, Format, Heat, Kind, PlotError, Point, Series};
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -38,6 +40,9 @@ pub enum FigureError {
     /// Drawing or writing a figure failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// A figure spec does not fit the results.
+    #[error("{0}")]
+    Spec(String),
 }
 
 /// A CSV file as a header and rows of fields.
@@ -137,90 +142,459 @@ fn short(param: &str) -> &str {
     param.rsplit('.').next().unwrap_or(param)
 }
 
-/// Policies in order of first appearance, which is scenario order.
-fn policies(t: &Table) -> Result<Vec<String>, FigureError> {
-    let c = t.need("policy")?;
-    let mut v: Vec<String> = Vec::new();
-    for r in &t.rows {
-        if !v.contains(&r[c]) {
-            v.push(r[c].clone());
+/// A parameter value as shown in titles and on axes: a variant with fields
+/// as `Nakagami(m=2)`, not JSON.
+pub fn compact(value: &str) -> String {
+    fn show(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(m) if m.len() == 1 => {
+                let (k, inner) = m.iter().next().expect("one entry");
+                match inner {
+                    serde_json::Value::Object(f) => {
+                        let fields: Vec<String> = f.iter().map(|(n, x)| format!("{n}={}", show(x))).collect();
+                        format!("{k}({})", fields.join(", "))
+                    }
+                    other => format!("{k}({})", show(other)),
+                }
+            }
+            other => other.to_string(),
         }
     }
-    Ok(v)
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => show(&v),
+        _ => value.to_string(),
+    }
 }
 
-/// For each axis: groups of rows sharing the other parameters' values, each
-/// with a name suffix and a title naming those values.
-fn slices(t: &Table, params: &[usize], axis: usize) -> Vec<(String, Option<String>, Vec<usize>)> {
-    let others: Vec<usize> = params.iter().copied().filter(|&p| p != axis).collect();
-    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
-    for (i, r) in t.rows.iter().enumerate() {
-        let key: Vec<String> = others.iter().map(|&o| r[o].clone()).collect();
+/// A value as part of a file name: [`compact`], other characters than
+/// letters, digits, `.`, `=`, `+` and `-` made `_`.
+fn file_part(value: &str) -> String {
+    let mut out = String::new();
+    for c in compact(value).chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '=' | '+' | '-') {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '_' && (out.is_empty() || out.ends_with('_'))) {
+            out.push(c);
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// How a study's figures are drawn.
+#[derive(Clone, Copy, Debug)]
+pub struct FigureOptions<'a> {
+    /// Image formats (none: only the CSV data files… and not even those).
+    pub formats: &'a [Format],
+    /// The figures; empty: the default set for the sweep's shape.
+    pub specs: &'a [FigureSpec],
+    /// Metrics of the default set's line and bar figures.
+    pub metrics: &'a [String],
+    /// Style index by series label, before [`label_style`].
+    pub styles: &'a BTreeMap<String, usize>,
+}
+
+/// The summary of a result folder, ready to slice into figures.
+struct Results<'a> {
+    summary: Table,
+    /// Sweep parameters (the columns before `policy`).
+    params: Vec<String>,
+    styles: &'a BTreeMap<String, usize>,
+}
+
+impl Results<'_> {
+    fn style(&self, label: &str) -> usize {
+        self.styles
+            .get(label)
+            .copied()
+            .unwrap_or_else(|| label_style(label))
+    }
+
+    /// The value of column `name` in row `r` (`policy` included).
+    fn value<'r>(&self, r: &'r [String], name: &str) -> &'r str {
+        self.summary.col(name).map_or("", |c| &r[c])
+    }
+
+    fn numeric(&self, param: &str) -> bool {
+        self.summary
+            .rows
+            .iter()
+            .all(|r| self.value(r, param).parse::<f64>().is_ok())
+    }
+}
+
+/// The default figures for a sweep's shape: each metric against each
+/// numeric axis (lines), at each value of each categorical axis or, without
+/// a sweep, of each policy (bars); the latency CDFs; energy against distortion.
+fn default_specs(res: &Results, metrics: &[String]) -> Vec<FigureSpec> {
+    let mut specs = Vec::new();
+    let axes: Vec<String> = if res.params.is_empty() {
+        vec!["policy".into()]
+    } else {
+        res.params.clone()
+    };
+    for axis in axes {
+        let kind = if axis != "policy" && res.numeric(&axis) {
+            FigureKind::Line
+        } else {
+            FigureKind::Bar
+        };
+        for m in metrics {
+            let mut spec = FigureSpec::new(kind);
+            spec.x = Some(axis.clone());
+            spec.y = vec![m.clone()];
+            spec.log_y = m.starts_with("distortion_");
+            specs.push(spec);
+        }
+    }
+    specs.push(FigureSpec::new(FigureKind::Cdf));
+    if res.summary.col("agent_energy_mean_j").is_some() && res.summary.col("distortion_upper_mean").is_some()
+    {
+        let mut spec = FigureSpec::new(FigureKind::Scatter);
+        spec.x = Some("agent_energy_mean_j".into());
+        spec.y = vec!["distortion_upper_mean".into()];
+        spec.log_y = true;
+        spec.name = Some("energy_distortion".into());
+        specs.push(spec);
+    }
+    specs
+}
+
+/// Whether a row's value is one of those listed (numbers compared as numbers).
+fn listed(value: &str, allowed: &[ron::Value]) -> bool {
+    allowed.iter().any(|a| {
+        let a = crate::scenario::sweep::value_text(a);
+        a == value || matches!((a.parse::<f64>(), value.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+    })
+}
+
+/// Rows of a slice: the values of the parameters the spec leaves free.
+struct Slice {
+    /// `_p=v` for each free parameter that varies, for file names.
+    suffix: String,
+    /// `p = v, …` for each free parameter, for the title.
+    title: Option<String>,
+    rows: Vec<usize>,
+}
+
+/// The included rows, split by the values of the parameters the spec does not place.
+fn slices(res: &Results, spec: &FigureSpec) -> Vec<Slice> {
+    // A scatter plots metric against metric: every point goes in one figure.
+    let placed: Vec<&str> = match spec.kind {
+        FigureKind::Scatter => res.params.iter().map(String::as_str).collect(),
+        _ => spec.axes().map(|(_, a)| a).collect(),
+    };
+    let free: Vec<&String> = res
+        .params
+        .iter()
+        .filter(|p| !placed.contains(&p.as_str()))
+        .collect();
+    let rows: Vec<usize> = (0..res.summary.rows.len())
+        .filter(|&i| {
+            let r = &res.summary.rows[i];
+            spec.include
+                .iter()
+                .all(|(p, allowed)| listed(res.value(r, p), allowed))
+        })
+        .collect();
+    let varies: Vec<bool> = free
+        .iter()
+        .map(|p| {
+            rows.iter()
+                .any(|&i| res.value(&res.summary.rows[i], p) != res.value(&res.summary.rows[rows[0]], p))
+        })
+        .collect();
+    let mut groups: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
+    for &i in &rows {
+        let key: Vec<&str> = free.iter().map(|p| res.value(&res.summary.rows[i], p)).collect();
         match groups.iter_mut().find(|g| g.0 == key) {
             Some(g) => g.1.push(i),
             None => groups.push((key, vec![i])),
         }
     }
-    let many = groups.len() > 1;
     groups
         .into_iter()
-        .enumerate()
-        .map(|(k, (key, rows))| {
-            let title = (!others.is_empty()).then(|| {
-                others
-                    .iter()
-                    .zip(&key)
-                    .map(|(&o, v)| format!("{} = {v}", short(&t.header[o])))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            });
-            (if many { format!("_{k}") } else { String::new() }, title, rows)
+        .map(|(key, rows)| {
+            let suffix = free
+                .iter()
+                .zip(&key)
+                .zip(&varies)
+                .filter(|(_, v)| **v)
+                .map(|((p, v), _)| format!("_{}={}", short(p), file_part(v)))
+                .collect();
+            let parts: Vec<String> = free
+                .iter()
+                .zip(&key)
+                .map(|(p, v)| format!("{} = {}", short(p), compact(v)))
+                .collect();
+            Slice {
+                suffix,
+                title: (!parts.is_empty()).then(|| parts.join(", ")),
+                rows,
+            }
         })
         .collect()
 }
 
-/// Draws the figures of a simulation result folder into `dir/plots/`.
-pub fn draw_results(dir: &Path, formats: &[Format], metrics: &[String]) -> Result<Vec<PathBuf>, FigureError> {
-    let out = dir.join("plots");
-    let summary = Table::read(&dir.join("summary.csv"))?;
-    let names = policies(&summary)?;
-    let style = |p: &str| names.iter().position(|n| n == p).unwrap_or(0);
-    let params = summary.params("policy");
-    let pc = summary.need("policy")?;
-    let mut figures = Vec::new();
-
-    // Each key metric against each numeric sweep axis, one line per policy.
-    for &axis in &params {
-        if summary.rows.iter().any(|r| r[axis].parse::<f64>().is_err()) {
-            continue;
+/// Distinct values of `col` over `rows`, in order of first appearance.
+fn distinct(res: &Results, rows: &[usize], col: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for &i in rows {
+        let v = res.value(&res.summary.rows[i], col);
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
         }
-        for (suffix, title, rows) in slices(&summary, &params, axis) {
+    }
+    out
+}
+
+/// The figures of one spec over the summary.
+fn spec_figures(res: &Results, spec: &FigureSpec) -> Result<Vec<Figure>, FigureError> {
+    let x = spec.x.as_deref().unwrap_or("policy");
+    if spec.kind == FigureKind::Line && !res.numeric(x) {
+        return Err(FigureError::Spec(format!(
+            "a Line figure needs a numeric x, and `{x}` takes other values: use kind: Bar"
+        )));
+    }
+    let mut figures = Vec::new();
+    for slice in slices(res, spec) {
+        for m in &spec.y {
+            match spec.kind {
+                FigureKind::Heatmap => figures.extend(heatmaps(res, spec, &slice, m)),
+                _ => figures.push(xy_figure(res, spec, &slice, m)),
+            }
+        }
+    }
+    Ok(figures)
+}
+
+/// A Line, Bar or Scatter figure of metric `m` over a slice.
+fn xy_figure(res: &Results, spec: &FigureSpec, slice: &Slice, m: &str) -> Figure {
+    let x = spec.x.as_deref().unwrap_or("policy");
+    let by = spec.series_by();
+    let categories = match spec.kind {
+        FigureKind::Bar => distinct(res, &slice.rows, x),
+        _ => Vec::new(),
+    };
+    let ci = format!("{m}_ci95");
+    let series = distinct(res, &slice.rows, by)
+        .into_iter()
+        .enumerate()
+        .map(|(k, label)| {
+            let points = slice
+                .rows
+                .iter()
+                .map(|&i| &res.summary.rows[i])
+                .filter(|r| res.value(r, by) == label)
+                .map(|r| {
+                    let xv = match spec.kind {
+                        FigureKind::Bar => {
+                            categories.iter().position(|c| c == res.value(r, x)).unwrap_or(0) as f64
+                        }
+                        _ => num(res.value(r, x)),
+                    };
+                    let err = (spec.kind != FigureKind::Scatter)
+                        .then(|| num(res.value(r, &ci)))
+                        .filter(|e| e.is_finite());
+                    Point {
+                        x: xv,
+                        y: num(res.value(r, m)),
+                        err,
+                    }
+                })
+                .collect();
+            let style = if by == "policy" { res.style(&label) } else { k };
+            Series {
+                label: compact(&label),
+                style,
+                points,
+            }
+        })
+        .collect();
+    let base = match spec.kind {
+        FigureKind::Bar => format!("{m}_by_{}", short(x)),
+        _ => format!("{m}_vs_{}", short(x)),
+    };
+    Figure {
+        name: figure_name(spec, &base, m, &slice.suffix),
+        title: spec.title.clone().or_else(|| slice.title.clone()),
+        x_label: spec.x_label.clone().unwrap_or_else(|| {
+            if x == "policy" {
+                "Policy".into()
+            } else {
+                label_of(x)
+            }
+        }),
+        y_label: spec.y_label.clone().unwrap_or_else(|| label_of(m)),
+        x_log: spec.log_x,
+        y_log: spec.log_y,
+        kind: match spec.kind {
+            FigureKind::Bar => Kind::Bar,
+            FigureKind::Scatter => Kind::Scatter,
+            _ => Kind::Lines,
+        },
+        series,
+        x_categories: categories.iter().map(|c| compact(c)).collect(),
+        band: spec.band,
+        x_range: spec.x_limits,
+        y_range: spec.y_limits,
+        ..Figure::default()
+    }
+}
+
+/// A spec's file stem: its `name` (with the metric when it has several), or `base`.
+fn figure_name(spec: &FigureSpec, base: &str, m: &str, suffix: &str) -> String {
+    match &spec.name {
+        Some(n) if spec.y.len() > 1 => format!("{n}_{m}{suffix}"),
+        Some(n) => format!("{n}{suffix}"),
+        None => format!("{base}{suffix}"),
+    }
+}
+
+/// One heatmap of metric `m` over `x` × `rows` per policy of the slice.
+fn heatmaps(res: &Results, spec: &FigureSpec, slice: &Slice, m: &str) -> Vec<Figure> {
+    let (x, rows) = (
+        spec.x.as_deref().unwrap_or_default(),
+        spec.rows.as_deref().unwrap_or_default(),
+    );
+    let (xs, ys) = (distinct(res, &slice.rows, x), distinct(res, &slice.rows, rows));
+    distinct(res, &slice.rows, "policy")
+        .into_iter()
+        .map(|policy| {
+            let mut values = vec![vec![f64::NAN; xs.len()]; ys.len()];
+            for r in slice
+                .rows
+                .iter()
+                .map(|&i| &res.summary.rows[i])
+                .filter(|r| res.value(r, "policy") == policy)
+            {
+                let c = xs.iter().position(|v| v == res.value(r, x));
+                let w = ys.iter().position(|v| v == res.value(r, rows));
+                if let (Some(c), Some(w)) = (c, w) {
+                    values[w][c] = num(res.value(r, m));
+                }
+            }
+            let base = format!("{m}_{}_{}_{}", short(x), short(rows), file_part(&policy));
+            let title = slice
+                .title
+                .as_ref()
+                .map_or(policy.clone(), |t| format!("{policy}: {t}"));
+            Figure {
+                name: figure_name(spec, &base, m, &slice.suffix),
+                title: Some(spec.title.clone().unwrap_or(title)),
+                x_label: spec.x_label.clone().unwrap_or_else(|| label_of(x)),
+                y_label: spec.y_label.clone().unwrap_or_else(|| label_of(rows)),
+                kind: Kind::Heatmap,
+                x_categories: xs.iter().map(|v| compact(v)).collect(),
+                y_categories: ys.iter().map(|v| compact(v)).collect(),
+                heat: Some(Heat {
+                    values,
+                    label: label_of(m),
+                }),
+                ..Figure::default()
+            }
+        })
+        .collect()
+}
+
+/// Draws the figures of a simulation result folder into `dir/plots/`: the
+/// specs' (or the default set, with paired differences and `--trace`
+/// timelines), in each format, each with its data as CSV.
+pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
+    if opts.formats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let summary = Table::read(&dir.join("summary.csv"))?;
+    let params = summary
+        .params("policy")
+        .iter()
+        .map(|&c| summary.header[c].clone())
+        .collect();
+    let res = Results {
+        summary,
+        params,
+        styles: opts.styles,
+    };
+    let defaults = opts.specs.is_empty();
+    let specs = if defaults {
+        default_specs(&res, opts.metrics)
+    } else {
+        opts.specs.to_vec()
+    };
+    let mut figures = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        crate::study::check_figure(spec, &res.params)
+            .map_err(|(f, m)| FigureError::Spec(format!("figures[{i}].{f}: {m}")))?;
+        figures.extend(match spec.kind {
+            FigureKind::Cdf => latency_cdfs(&dir.join("histograms.json"), &res, spec)?,
+            _ => spec_figures(&res, spec)?,
+        });
+    }
+    if defaults {
+        figures.extend(paired_figures(dir, &res, opts.metrics)?);
+        figures.extend(timelines(&dir.join("trace"), &res)?);
+    }
+    let out = dir.join("plots");
+    let mut files = Vec::new();
+    for f in &figures {
+        files.extend(render(f, &out, opts.formats)?);
+    }
+    Ok(files)
+}
+
+/// Paired differences against the reference policy, against each numeric axis.
+fn paired_figures(dir: &Path, res: &Results, metrics: &[String]) -> Result<Vec<Figure>, FigureError> {
+    let path = dir.join("paired.csv");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let paired = Table::read(&path)?;
+    let (pol, refc, met, diff, ci) = (
+        paired.need("policy")?,
+        paired.need("reference")?,
+        paired.need("metric")?,
+        paired.need("mean_diff")?,
+        paired.need("ci95_paired")?,
+    );
+    let reference = paired.rows.first().map(|r| r[refc].clone()).unwrap_or_default();
+    let pres = Results {
+        params: res.params.clone(),
+        summary: paired,
+        styles: res.styles,
+    };
+    let mut figures = Vec::new();
+    for axis in res.params.iter().filter(|a| pres.numeric(a)) {
+        let mut spec = FigureSpec::new(FigureKind::Line);
+        spec.x = Some(axis.clone());
+        let ac = pres.summary.need(axis)?;
+        for slice in slices(&pres, &spec) {
             for m in metrics {
-                let Some(mc) = summary.col(m) else { continue };
-                let ci = summary.col(&format!("{m}_ci95"));
-                let series = names
-                    .iter()
+                let series: Vec<Series> = distinct(&pres, &slice.rows, "policy")
+                    .into_iter()
                     .map(|p| Series {
-                        label: p.clone(),
-                        style: style(p),
-                        points: rows
+                        style: res.style(&p),
+                        points: slice
+                            .rows
                             .iter()
-                            .map(|&i| &summary.rows[i])
-                            .filter(|r| r[pc] == *p)
-                            .map(|r| Point {
-                                x: num(&r[axis]),
-                                y: num(&r[mc]),
-                                err: ci.map(|c| num(&r[c])).filter(|e| e.is_finite()),
-                            })
+                            .map(|&i| &pres.summary.rows[i])
+                            .filter(|r| r[pol] == p && r[met] == *m)
+                            .map(|r| Point::with_err(num(&r[ac]), num(&r[diff]), num(&r[ci])))
                             .collect(),
+                        label: p,
                     })
+                    .filter(|s| !s.points.is_empty())
                     .collect();
+                if series.is_empty() {
+                    continue;
+                }
                 figures.push(Figure {
-                    name: format!("{m}_vs_{}{suffix}", short(&summary.header[axis])),
-                    title: title.clone(),
-                    x_label: label_of(&summary.header[axis]),
-                    y_label: label_of(m),
-                    y_log: m.starts_with("distortion_"),
+                    name: format!("paired_{m}_vs_{}{}", short(axis), slice.suffix),
+                    title: slice.title.clone(),
+                    x_label: label_of(axis),
+                    y_label: format!("Δ {} vs {reference}", short_label(m)),
                     kind: Kind::Lines,
                     series,
                     ..Figure::default()
@@ -228,94 +602,7 @@ pub fn draw_results(dir: &Path, formats: &[Format], metrics: &[String]) -> Resul
             }
         }
     }
-
-    // Energy–distortion trade-off: one point per (policy, sweep point).
-    if let (Some(e), Some(d)) = (
-        summary.col("agent_energy_mean_j"),
-        summary.col("distortion_upper_mean"),
-    ) {
-        figures.push(Figure {
-            name: "energy_distortion".into(),
-            x_label: label_of("agent_energy_mean_j"),
-            y_label: label_of("distortion_upper_mean"),
-            y_log: true,
-            kind: Kind::Scatter,
-            series: names
-                .iter()
-                .map(|p| Series {
-                    label: p.clone(),
-                    style: style(p),
-                    points: summary
-                        .rows
-                        .iter()
-                        .filter(|r| r[pc] == *p)
-                        .map(|r| Point::new(num(&r[e]), num(&r[d])))
-                        .collect(),
-                })
-                .collect(),
-            ..Figure::default()
-        });
-    }
-
-    // Paired differences against the reference policy.
-    let paired_path = dir.join("paired.csv");
-    if paired_path.exists() {
-        let paired = Table::read(&paired_path)?;
-        let pp = paired.params("policy");
-        let (pol, refc, met, diff, ci) = (
-            paired.need("policy")?,
-            paired.need("reference")?,
-            paired.need("metric")?,
-            paired.need("mean_diff")?,
-            paired.need("ci95_paired")?,
-        );
-        let reference = paired.rows.first().map(|r| r[refc].clone()).unwrap_or_default();
-        for &axis in &pp {
-            if paired.rows.iter().any(|r| r[axis].parse::<f64>().is_err()) {
-                continue;
-            }
-            for (suffix, title, rows) in slices(&paired, &pp, axis) {
-                for m in metrics {
-                    let series: Vec<Series> = names
-                        .iter()
-                        .filter(|p| **p != reference)
-                        .map(|p| Series {
-                            label: p.clone(),
-                            style: style(p),
-                            points: rows
-                                .iter()
-                                .map(|&i| &paired.rows[i])
-                                .filter(|r| r[pol] == *p && r[met] == *m)
-                                .map(|r| Point::with_err(num(&r[axis]), num(&r[diff]), num(&r[ci])))
-                                .collect(),
-                        })
-                        .collect();
-                    if series.iter().all(|s| s.points.is_empty()) {
-                        continue;
-                    }
-                    figures.push(Figure {
-                        name: format!("paired_{m}_vs_{}{suffix}", short(&paired.header[axis])),
-                        title: title.clone(),
-                        x_label: label_of(&paired.header[axis]),
-                        y_label: format!("Δ {} vs {reference}", short_label(m)),
-                        kind: Kind::Lines,
-                        series,
-                        ..Figure::default()
-                    });
-                }
-            }
-        }
-    }
-
-    // Latency CDF per policy at each sweep point, with the deadline.
-    figures.extend(latency_cdfs(&dir.join("histograms.json"), &names)?);
-    figures.extend(timelines(&dir.join("trace"), &names)?);
-
-    let mut files = Vec::new();
-    for f in &figures {
-        files.extend(render(f, &out, formats)?);
-    }
-    Ok(files)
+    Ok(figures)
 }
 
 /// Per-request quantities drawn against time from `--trace` files.
@@ -335,10 +622,12 @@ const TIMELINE_BINS: usize = 60;
 /// With `--trace`: each [`TIMELINE`] quantity against request creation time,
 /// the mean over all seeds' requests in each of [`TIMELINE_BINS`] bins, one
 /// line per policy, at each sweep point (`timeline_<q>_p<point>`).
-fn timelines(trace: &Path, names: &[String]) -> Result<Vec<Figure>, FigureError> {
+fn timelines(trace: &Path, res: &Results) -> Result<Vec<Figure>, FigureError> {
     let Ok(entries) = std::fs::read_dir(trace) else {
         return Ok(Vec::new());
     };
+    let all: Vec<usize> = (0..res.summary.rows.len()).collect();
+    let names = distinct(res, &all, "policy");
     let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     // (point, policy) → rows of (created, values).
@@ -383,7 +672,7 @@ fn timelines(trace: &Path, names: &[String]) -> Result<Vec<Figure>, FigureError>
                     }
                     Series {
                         label: names[*p].clone(),
-                        style: *p,
+                        style: res.style(&names[*p]),
                         points: bins
                             .iter()
                             .enumerate()
@@ -406,7 +695,8 @@ fn timelines(trace: &Path, names: &[String]) -> Result<Vec<Figure>, FigureError>
     Ok(figures)
 }
 
-fn latency_cdfs(path: &Path, names: &[String]) -> Result<Vec<Figure>, FigureError> {
+/// The latency CDF of each policy at each included sweep point, with the deadline.
+fn latency_cdfs(path: &Path, res: &Results, spec: &FigureSpec) -> Result<Vec<Figure>, FigureError> {
     let input = |message: String| FigureError::Input {
         path: path.to_path_buf(),
         message,
@@ -416,59 +706,85 @@ fn latency_cdfs(path: &Path, names: &[String]) -> Result<Vec<Figure>, FigureErro
     let points = doc["points"]
         .as_array()
         .ok_or_else(|| input("no `points` list".into()))?;
-    let mut de = Deserializer::new();
+    let varies = |p: &str| {
+        res.summary
+            .rows
+            .iter()
+            .any(|r| res.value(r, p) != res.value(&res.summary.rows[0], p))
+    };
     let mut figures = Vec::new();
-    for (k, pt) in points.iter().enumerate() {
-        let params = pt["params"].as_object().cloned().unwrap_or_default();
-        let title = (!params.is_empty()).then(|| {
-            params
-                .iter()
-                .map(|(p, v)| format!("{} = {}", short(p), v.as_str().unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+    for pt in points {
+        let params: Vec<(String, String)> = pt["params"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(p, v)| (p.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+        let included = |p: &str, v: &str| spec.include.get(p).is_none_or(|allowed| listed(v, allowed));
+        if !params.iter().all(|(p, v)| included(p, v)) {
+            continue;
+        }
         let mut series = Vec::new();
         for p in pt["policies"].as_array().into_iter().flatten() {
             let label = p["policy"].as_str().unwrap_or_default().to_string();
-            let hex = p["hdr_v2"].as_str().unwrap_or_default();
-            let bytes: Vec<u8> = hex
-                .as_bytes()
-                .chunks(2)
-                .map(|pair| {
-                    std::str::from_utf8(pair)
-                        .ok()
-                        .and_then(|s| u8::from_str_radix(s, 16).ok())
-                })
-                .collect::<Option<_>>()
-                .ok_or_else(|| input(format!("the histogram of `{label}` is not hex text")))?;
-            let hist: Histogram<u64> = de
-                .deserialize(&mut bytes.as_slice())
-                .map_err(|e| input(format!("bad histogram: {e:?}")))?;
-            series.push(Series {
-                style: names.iter().position(|n| *n == label).unwrap_or(0),
-                label,
-                points: cdf_points(&hist),
-            });
+            if included("policy", &label) {
+                let hist = decode_histogram(p["hdr_v2"].as_str().unwrap_or_default())
+                    .map_err(|e| input(format!("the histogram of `{label}`: {e}")))?;
+                series.push(Series {
+                    style: res.style(&label),
+                    label,
+                    points: cdf_points(&hist),
+                });
+            }
         }
-        let deadline = pt["deadline_s"].as_f64();
+        let suffix: String = params
+            .iter()
+            .filter(|(p, _)| varies(p))
+            .map(|(p, v)| format!("_{}={}", short(p), file_part(v)))
+            .collect();
+        let title = params
+            .iter()
+            .map(|(p, v)| format!("{} = {}", short(p), compact(v)))
+            .collect::<Vec<_>>()
+            .join(", ");
         figures.push(Figure {
-            name: if points.len() > 1 {
-                format!("latency_cdf_{k}")
-            } else {
-                "latency_cdf".into()
-            },
-            title,
-            x_label: "Latency (s)".into(),
-            y_label: "Fraction of requests".into(),
+            name: figure_name(spec, "latency_cdf", "latency", &suffix),
+            title: spec.title.clone().or((!title.is_empty()).then_some(title)),
+            x_label: spec.x_label.clone().unwrap_or_else(|| "Latency (s)".into()),
+            y_label: spec
+                .y_label
+                .clone()
+                .unwrap_or_else(|| "Fraction of requests".into()),
+            x_log: spec.log_x,
+            x_range: spec.x_limits,
+            y_range: spec.y_limits,
             kind: Kind::Step,
             series,
-            vlines: deadline
+            vlines: pt["deadline_s"]
+                .as_f64()
                 .map(|d| vec![(d, "deadline".to_string())])
                 .unwrap_or_default(),
             ..Figure::default()
         });
     }
     Ok(figures)
+}
+
+/// A latency histogram from its hex-encoded HDR V2 form.
+fn decode_histogram(hex: &str) -> Result<Histogram<u64>, String> {
+    let bytes: Vec<u8> = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+        })
+        .collect::<Option<_>>()
+        .ok_or("not hex text")?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| format!("bad histogram: {e:?}"))
 }
 
 /// The empirical CDF of a latency histogram (ns) as (seconds, fraction)
@@ -533,12 +849,12 @@ pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, F
         };
         let mut series = vec![
             Series {
-                label: "D_U (upper bound)".into(),
+                label: "D_{U} (upper bound)".into(),
                 style: 0,
                 points: bound(up),
             },
             Series {
-                label: "D_L (lower bound)".into(),
+                label: "D_{L} (lower bound)".into(),
                 style: 1,
                 points: bound(lo),
             },

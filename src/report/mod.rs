@@ -13,7 +13,7 @@ use crate::metrics::stats::{mean_ci95, unpaired_ci95};
 use crate::metrics::{Metric, PointResults, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 use crate::plot::Format;
 use crate::study::Study;
-use figures::{FigureError, KEY_METRICS};
+use figures::{FigureError, FigureOptions, KEY_METRICS};
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -412,8 +412,9 @@ pub enum ReportError {
 }
 
 /// Writes every result file of a finished study into `out`: `scenario.ron`,
-/// `summary.csv`, `paired.csv`, `histograms.json`, `summary.json` and the
-/// figures (SVG and PNG) of the key metrics.
+/// `summary.csv`, `tidy.csv`, `paired.csv`, `histograms.json`, `summary.json`
+/// and the figures: the scenario's `figures` (default: a set for the sweep's
+/// shape) in its `plots` formats (default SVG and PNG).
 ///
 /// ```no_run
 /// # use coinfer::{policy::Registry, runner::Runner, study::Study};
@@ -462,10 +463,21 @@ pub fn write_results(
         let text = summary_csv(&aggregate(&by_group(points, &groups)));
         write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path, source })?;
     }
+    let sc = study.scenario();
+    let formats = sc.plots.clone().unwrap_or_else(|| DEFAULT_PLOTS.to_vec());
     let metrics: Vec<String> = KEY_METRICS.map(String::from).to_vec();
-    figures::draw_results(out, &[Format::Svg, Format::Png], &metrics)?;
+    let opts = FigureOptions {
+        formats: &formats,
+        specs: &sc.figures,
+        metrics: &metrics,
+        styles: &sc.styles,
+    };
+    figures::draw_results(out, &opts)?;
     std::fs::remove_file(&mark).map_err(io(&mark))
 }
+
+/// The figure formats of a scenario that does not set `plots`.
+pub const DEFAULT_PLOTS: [Format; 2] = [Format::Svg, Format::Png];
 
 /// The file that marks a result folder as being written (see [`write_results`]).
 pub const WRITING_MARK: &str = ".coinfer-writing";

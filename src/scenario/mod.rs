@@ -21,10 +21,13 @@ use crate::model::laim::BlockConfig;
 use crate::model::link::ChannelConfig;
 use crate::model::server::ServerConfig;
 use crate::model::QuantizerConfig;
+use crate::plot::spec::FigureSpec;
+use crate::plot::Format;
 use crate::policy::PolicySpec;
 use crate::quant::{Aggregation, Quantize};
 use crate::units::Bits;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The model profile as written in a scenario: blocks inline, or a profile file.
@@ -201,6 +204,15 @@ pub struct RawScenario {
     /// Most seeds per point with `ci_rel` (default 10 × `seeds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_seeds: Option<u32>,
+    /// Figures to draw (default: a set chosen from the sweep's shape).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<FigureSpec>,
+    /// Image formats of the figures (default `[Svg, Png]`; `[]`: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plots: Option<Vec<Format>>,
+    /// A series' style index by label, overriding the default palette.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub styles: BTreeMap<String, usize>,
     /// The file this scenario was read from (not part of the scenario).
     #[serde(skip)]
     pub source: Source,
@@ -208,7 +220,7 @@ pub struct RawScenario {
 
 /// Fields that control how a study is run, not what is simulated: they
 /// cannot be swept.
-pub const RUN_CONTROL: [&str; 9] = [
+pub const RUN_CONTROL: [&str; 12] = [
     "name",
     "seeds",
     "base_seed",
@@ -218,6 +230,9 @@ pub const RUN_CONTROL: [&str; 9] = [
     "policies",
     "sweep",
     "filter",
+    "figures",
+    "plots",
+    "styles",
 ];
 
 impl Default for RawScenario {
@@ -244,6 +259,9 @@ impl Default for RawScenario {
             filter: Vec::new(),
             ci_rel: None,
             max_seeds: None,
+            figures: Vec::new(),
+            plots: None,
+            styles: BTreeMap::new(),
             source: Source::default(),
         }
     }
@@ -306,7 +324,7 @@ fn explain(code: &ron::Error) -> String {
 }
 
 /// The valid name closest to `found`, if it is close enough to be a typo.
-fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
     valid
         .iter()
         .map(|v| (strsim::damerau_levenshtein(found, v), *v))
@@ -363,6 +381,17 @@ impl RawScenario {
         match self.source.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
+        }
+    }
+
+    /// The scenario without what only changes how results are shown
+    /// (`figures`, `plots`, `styles`): what a study's hash is taken of.
+    pub fn simulated(&self) -> RawScenario {
+        RawScenario {
+            figures: Vec::new(),
+            plots: None,
+            styles: BTreeMap::new(),
+            ..self.clone()
         }
     }
 

@@ -16,9 +16,11 @@
 //! ```
 
 mod estimate;
+mod figures;
 mod seeds;
 
 pub use estimate::{Estimate, Limits};
+pub use figures::check_figure;
 pub use seeds::SeedPlan;
 
 use crate::model::agent::{Agents, Arrivals};
@@ -96,6 +98,7 @@ impl Study {
         let policies = policies(&resolved, registry)?;
         let reference = reference(&resolved, &policies)?;
         let seeds = seed_plan(&resolved)?;
+        check_figures(&resolved)?;
         check_last_seed(&resolved, &seeds)?;
         let points = sweep::points(&resolved).map_err(|(f, m)| resolved.error_at(&f, m))?;
         let tables = reference_tables(&points);
@@ -133,9 +136,10 @@ impl Study {
         self.resolved.to_ron()
     }
 
-    /// Hash of the resolved scenario (names the study in shards and provenance).
+    /// Hash of the resolved scenario (names the study in shards and
+    /// provenance); how the results are drawn is not part of it.
     pub fn hash(&self) -> String {
-        crate::fsio::hash_hex(&self.to_ron())
+        crate::fsio::hash_hex(&self.resolved.simulated().to_ron())
     }
 
     /// Policy labels in scenario order.
@@ -243,6 +247,15 @@ fn check_groups(agents: &Agents) -> Result<(), (String, String)> {
             "agents".into(),
             "no agents: expected a count of at least 1".into(),
         ));
+    }
+    Ok(())
+}
+
+/// Every figure spec names metrics and swept parameters of this study.
+fn check_figures(raw: &RawScenario) -> Result<(), ScenarioError> {
+    let axes: Vec<String> = raw.sweep.iter().map(|a| a.param.clone()).collect();
+    for (i, spec) in raw.figures.iter().enumerate() {
+        check_figure(spec, &axes).map_err(|(f, m)| raw.error_at(&format!("figures[{i}].{f}"), m))?;
     }
     Ok(())
 }
