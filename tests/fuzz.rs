@@ -383,8 +383,13 @@ const EXTRA: &str = r#"(
         (param: "agents.arrivals", values: [{"Poisson": {"rate_hz": 2.0}}]),
         (param: "channel.tx_power_dbm", values: [10.0, 30.0], zip: "z"),
         (param: "channel.bandwidth_hz", values: [1e6, 1e7], zip: "z"),
+        (param: "agents.count", values: Range(start: 1, stop: 7, step: 3)),
+        (param: "channel.tx_power_dbm", values: Range(start: 30.0, stop: 10.0, step: -0.1)),
+        (param: "agents.deadline_s", values: Linspace(start: 0.1, stop: 1.0, n: 4)),
+        (param: "channel.bandwidth_hz", values: Logspace(start: 1e5, stop: 1e7, n: 3)),
     ],
     filter: ["channel.tx_power_dbm < 20", "agents.deadline_s >= 0.3"],
+    extends: "scenarios/minimal.ron", extends: "scenarios/congested.ron",
 )"#;
 
 /// Numbers worth trying anywhere.

@@ -182,3 +182,47 @@ fn missing_file() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.ron: cannot read"));
 }
+
+/// A scenario whose one sweep axis has `values` on line 3.
+fn generator(values: &str) -> String {
+    format!("(\n  sweep: [(param: \"channel.tx_power_dbm\",\n    values: {values}),\n  ],\n)")
+}
+
+#[test]
+fn bad_generators_name_the_axis() {
+    let cases = [
+        ("Range(start: 1, stop: 5, step: 0)", "step 0 never reaches stop"),
+        (
+            "Range(start: 1.0, stop: 5.0, step: -1.0)",
+            "goes away from stop = 5",
+        ),
+        ("Range(start: 5, stop: 1, step: 1)", "expected a step < 0"),
+        (
+            "Logspace(start: 0, stop: 100, n: 3)",
+            "invalid start = 0: Logspace takes the values themselves",
+        ),
+        ("Logspace(start: 1, stop: -10.0, n: 3)", "invalid stop = -10.0"),
+        (
+            "Linspace(start: 0.0, stop: 1.0, n: 0)",
+            "invalid n = 0: expected a whole number >= 1",
+        ),
+        ("Linspace(start: 0.0, stop: 1.0, n: 2.5)", "invalid n = 2.5"),
+        (
+            "Linspace(start: 0.0, stop: 1.0, n: 1000000000)",
+            "Linspace gives about 1.000e9 values: expected at most 100000",
+        ),
+        (
+            "Range(start: 0, stop: 1e9, step: 1)",
+            "Range gives about 1.000e9 values",
+        ),
+        ("Range(start: 0, stop: 10)", "Range needs `step`"),
+        (
+            "Range(start: 0, stop: NaN, step: 1)",
+            "`stop: NaN` is not a number",
+        ),
+        ("Lnispace(start: 0, stop: 1, n: 2)", "did you mean `Linspace`?"),
+    ];
+    for (values, message) in cases {
+        expect(&generator(values), &["bad.ron:3:", "sweep[0].values", message]);
+    }
+}

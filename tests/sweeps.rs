@@ -441,3 +441,88 @@ fn ctrl_c_stops_cleanly_and_resume_finishes_identically() {
     ok(&["run", "--quiet", "--out", "whole", "s.ron"], d);
     assert_same(&d.join("whole"), &d.join("cut"));
 }
+
+/// A one-axis sweep over `param` with `values` as written.
+fn axis(param: &str, values: &str) -> String {
+    format!("(seeds: 1, horizon_s: 1.0, sweep: [(param: \"{param}\", values: {values})])")
+}
+
+#[test]
+fn generators_expand_to_the_written_lists() {
+    let cases = [
+        (
+            "channel.tx_power_dbm",
+            "Range(start: 0.1, stop: 0.3, step: 0.1)",
+            "[0.1, 0.2, 0.3]",
+        ),
+        (
+            "channel.tx_power_dbm",
+            "Range(start: 1.0, stop: 0.0, step: -0.25)",
+            "[1.0, 0.75, 0.5, 0.25, 0.0]",
+        ),
+        // Integers stay integers, so an integer field takes them.
+        (
+            "agents.count",
+            "Range(start: 10, stop: 1, step: -3)",
+            "[10, 7, 4, 1]",
+        ),
+        ("agents.count", "Range(start: 1, stop: 6, step: 2)", "[1, 3, 5]"),
+        (
+            "agents.deadline_s",
+            "Linspace(start: 0.1, stop: 1.0, n: 10)",
+            "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]",
+        ),
+        (
+            "agents.deadline_s",
+            "Linspace(start: 1, stop: 2, n: 3)",
+            "[1.0, 1.5, 2.0]",
+        ),
+        (
+            "agents.deadline_s",
+            "Linspace(start: 0.3, stop: 9.0, n: 1)",
+            "[0.3]",
+        ),
+        (
+            "agents.count",
+            "Logspace(start: 1, stop: 8, n: 4)",
+            "[1, 2, 4, 8]",
+        ),
+        (
+            "channel.bandwidth_hz",
+            "Logspace(start: 1e5, stop: 1e7, n: 3)",
+            "[1e5, 1e6, 1e7]",
+        ),
+    ];
+    for (param, generator, list) in cases {
+        let generated = crate::util::scenario(&axis(param, generator));
+        let written = crate::util::scenario(&axis(param, list));
+        assert_eq!(generated.to_ron(), written.to_ron(), "{generator}");
+        assert_eq!(generated.hash(), written.hash(), "{generator}");
+        assert!(!generated.to_ron().contains(generator.split('(').next().unwrap()));
+        let n = list.matches(',').count() + 1;
+        assert_eq!(generated.points.len(), n, "{generator}");
+    }
+    // Numerically clean: the third value of the 0.1 step is 0.3 exactly.
+    let study = crate::util::scenario(&axis(
+        "channel.tx_power_dbm",
+        "Range(start: 0.1, stop: 0.3, step: 0.1)",
+    ));
+    let values: Vec<&str> = study.points.iter().map(|p| p.params[0].1.as_str()).collect();
+    assert_eq!(values, ["0.1", "0.2", "0.3"]);
+}
+
+#[test]
+fn result_files_show_generated_values_as_written() {
+    let tmp = crate::util::run_in_tmp(
+        &axis("channel.tx_power_dbm", "Range(start: 0.1, stop: 0.3, step: 0.1)"),
+        &[],
+    );
+    let out = tmp.path().join("out");
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(
+        crate::util::column(&csv, "channel.tx_power_dbm"),
+        ["0.1", "0.2", "0.3"]
+    );
+    let resolved = std::fs::read_to_string(out.join("scenario.ron")).unwrap();
+    assert!(!resolved.contains("Range") && !resolved.contains("0.30000000000000004"));
+}

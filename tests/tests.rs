@@ -8,6 +8,7 @@ mod conservation;
 mod determinism;
 mod distortion;
 mod embodiment;
+mod extends;
 mod figures;
 mod fuzz;
 mod golden;

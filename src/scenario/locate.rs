@@ -3,8 +3,23 @@
 //! after the previous one; `name[i]` finds the `i`-th list item's field.
 
 /// 1-based `(line, col)` of field `path` (e.g. `agents.cpu.freqs_ghz` or
-/// `policies[2].name`) in `text`, or `(0, 0)` when it is not written.
+/// `policies[2].name`) in `text`; of the nearest enclosing field written
+/// when it is not; `(0, 0)` when none is.
 pub fn field(text: &str, path: &str) -> (usize, usize) {
+    let (last, _) = find(text, path);
+    last.map_or((0, 0), |p| line_col(text, p))
+}
+
+/// 1-based `(line, col)` of field `path` in `text`, only if it is written there.
+pub fn written(text: &str, path: &str) -> Option<(usize, usize)> {
+    match find(text, path) {
+        (Some(p), true) if !path.is_empty() => Some(line_col(text, p)),
+        _ => None,
+    }
+}
+
+/// Byte offset of the last component of `path` found, and whether all were.
+fn find(text: &str, path: &str) -> (Option<usize>, bool) {
     let clean = strip_comments(text);
     let mut pos = 0;
     let mut last = None;
@@ -20,16 +35,19 @@ pub fn field(text: &str, path: &str) -> (usize, usize) {
                     last = Some(pos + p);
                     pos += p + key.len();
                 }
-                None => return last.map_or((0, 0), |p| line_col(text, p)),
+                None => return (last, false),
             }
         }
         skip = index;
     }
-    last.map_or((0, 0), |p| line_col(text, p))
+    (last, true)
 }
 
 /// Byte offset of `key` used as a field name (`key:`), outside strings.
 fn find_key(s: &str, key: &str) -> Option<usize> {
+    if key.is_empty() {
+        return None;
+    }
     let bytes = s.as_bytes();
     let mut start = 0;
     while let Some(p) = s[start..].find(key) {
@@ -96,9 +114,26 @@ fn blank(out: &mut String, c: char) {
     }
 }
 
-fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let before = &text[..pos.min(text.len())];
+/// 1-based `(line, col)` of byte offset `pos` in `text`.
+pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let mut pos = pos.min(text.len());
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let before = &text[..pos];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn written_needs_the_whole_path() {
+        assert_eq!(super::field("(a: 1)", ""), (0, 0));
+        assert_eq!(super::written("(a: 1)", ""), None);
+        assert_eq!(super::written("(a: (b: 1))", "a.b"), Some((1, 6)));
+        assert_eq!(super::written("(a: (c: 1))", "a.b"), None);
+        assert_eq!(super::field("(a: (c: 1))", "a.b"), (1, 2));
+    }
 }

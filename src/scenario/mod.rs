@@ -8,9 +8,12 @@
 //! the engine only ever sees a compiled study.
 
 mod error;
+mod generate;
+mod inherit;
 mod locate;
 mod pretty;
 pub mod sweep;
+mod tree;
 
 pub use error::ScenarioError;
 pub use sweep::{Point, SweepAxis};
@@ -154,6 +157,39 @@ pub struct Source {
     pub path: PathBuf,
     /// Its text.
     pub text: String,
+    /// The file it `extends`, if any.
+    pub extends: Option<Box<Source>>,
+}
+
+impl Source {
+    /// An error at `field` (a dotted path, `name[i]` for list items),
+    /// positioned where the field is written: in this file, else in the
+    /// file it extends (and so on), else at its nearest enclosing field here.
+    pub fn error_at(&self, field: &str, message: String) -> ScenarioError {
+        let mut source = Some(self);
+        while let Some(s) = source {
+            if let Some(at) = locate::written(&s.text, field) {
+                return s.invalid(at, field, message);
+            }
+            source = s.extends.as_deref();
+        }
+        self.invalid(locate::field(&self.text, field), field, message)
+    }
+
+    /// An error at byte offset `at` of this file.
+    fn error_at_offset(&self, at: usize, field: &str, message: String) -> ScenarioError {
+        self.invalid(locate::line_col(&self.text, at), field, message)
+    }
+
+    fn invalid(&self, (line, col): (usize, usize), field: &str, message: String) -> ScenarioError {
+        ScenarioError::Invalid {
+            path: self.path.clone(),
+            line,
+            col,
+            field: field.to_string(),
+            message,
+        }
+    }
 }
 
 /// A scenario file as written: the serde mirror, every field defaulted.
@@ -213,6 +249,11 @@ pub struct RawScenario {
     /// A series' style index by label, overriding the default palette.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub styles: BTreeMap<String, usize>,
+    /// A scenario file (relative to this one) that this one changes: what
+    /// this file writes overrides it, a struct block field by field. Merged
+    /// in by [`RawScenario::parse`], so always `None` afterwards.
+    #[serde(skip_serializing)]
+    pub extends: Option<String>,
     /// The file this scenario was read from (not part of the scenario).
     #[serde(skip)]
     pub source: Source,
@@ -262,6 +303,7 @@ impl Default for RawScenario {
             figures: Vec::new(),
             plots: None,
             styles: BTreeMap::new(),
+            extends: None,
             source: Source::default(),
         }
     }
@@ -353,27 +395,32 @@ impl RawScenario {
         RawScenario::parse(path, &text)
     }
 
-    /// Parses scenario text; `path` names it in errors and anchors relative paths.
+    /// Parses scenario text; `path` names it in errors and anchors relative
+    /// paths. Sweep generators are expanded into lists and the files it
+    /// `extends` merged in, so the result is the scenario written out.
     pub fn parse(path: &Path, text: &str) -> Result<RawScenario, ScenarioError> {
-        let mut raw: RawScenario = parse_ron(path, text)?;
-        raw.source = Source {
-            path: path.to_path_buf(),
-            text: text.to_string(),
-        };
+        let alone: RawScenario = parse_ron(path, text)?;
+        if !inherit::rewrites(&alone) {
+            let source = Source {
+                path: path.to_path_buf(),
+                text: text.to_string(),
+                extends: None,
+            };
+            return Ok(RawScenario { source, ..alone });
+        }
+        let read = inherit::read(path, text, &mut vec![inherit::key(path)])?;
+        let mut raw: RawScenario = parse_ron(path, &read.doc.to_string()).map_err(|e| match e {
+            ScenarioError::Invalid { field, message, .. } => read.source.error_at(&field, message),
+            other => other,
+        })?;
+        raw.source = read.source;
         Ok(raw)
     }
 
     /// An error at `field` (a dotted path, `name[i]` for list items),
-    /// positioned where the field is written in the source text.
+    /// positioned where the field is written (see [`Source::error_at`]).
     pub fn error_at(&self, field: &str, message: String) -> ScenarioError {
-        let (line, col) = locate::field(&self.source.text, field);
-        ScenarioError::Invalid {
-            path: self.source.path.clone(),
-            line,
-            col,
-            field: field.to_string(),
-            message,
-        }
+        self.source.error_at(field, message)
     }
 
     /// The folder that relative paths in the scenario are taken from.

@@ -18,12 +18,29 @@ use serde_json::Value as Json;
 pub struct SweepAxis {
     /// Dotted path of the swept field.
     pub param: String,
-    /// Values the field takes, in order.
+    /// Values the field takes, in order. Written as a list, or as
+    /// `Range(..)`, `Linspace(..)` or `Logspace(..)`, which
+    /// [`RawScenario::parse`] expands into the list.
+    #[serde(deserialize_with = "list_or_generator")]
     pub values: Vec<ron::Value>,
     /// Axes with the same tag move together (equal lengths) instead of
     /// forming a product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
+}
+
+/// A list of values, or a generator (a struct: the parser drops its name),
+/// kept as one value until [`RawScenario::parse`] expands it.
+fn list_or_generator<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ron::Value>, D::Error> {
+    match ron::Value::deserialize(d)? {
+        ron::Value::Seq(v) => Ok(v),
+        generator @ ron::Value::Map(_) => Ok(vec![generator]),
+        other => Err(serde::de::Error::custom(format!(
+            "`{}` is not a list of values: {}",
+            value_text(&other),
+            super::generate::EXPECTED
+        ))),
+    }
 }
 
 /// One point of a sweep: its parameter values and its scenario.
