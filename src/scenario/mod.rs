@@ -201,6 +201,18 @@ pub struct RawScenario {
     /// Most seeds per point with `ci_rel` (default 10 × `seeds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_seeds: Option<u32>,
+    /// The per-run metrics (`summary.csv` columns) `ci_rel` must meet. Default:
+    /// `latency_mean_s`, `agent_energy_mean_j` and the distortion each
+    /// policy's `objective` names (`distortion_upper_mean` by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci_metrics: Option<Vec<String>>,
+    /// Absolute precision floor with `ci_rel`: a mean is precise enough when
+    /// its CI half-width is within `max(ci_rel × |mean|, ci_abs)` (default 0).
+    #[serde(
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ci_abs: Option<f64>,
     /// The file this scenario was read from (not part of the scenario).
     #[serde(skip)]
     pub source: Source,
@@ -208,12 +220,14 @@ pub struct RawScenario {
 
 /// Fields that control how a study is run, not what is simulated: they
 /// cannot be swept.
-pub const RUN_CONTROL: [&str; 9] = [
+pub const RUN_CONTROL: [&str; 11] = [
     "name",
     "seeds",
     "base_seed",
     "ci_rel",
     "max_seeds",
+    "ci_metrics",
+    "ci_abs",
     "reference",
     "policies",
     "sweep",
@@ -244,6 +258,8 @@ impl Default for RawScenario {
             filter: Vec::new(),
             ci_rel: None,
             max_seeds: None,
+            ci_metrics: None,
+            ci_abs: None,
             source: Source::default(),
         }
     }
@@ -306,7 +322,7 @@ fn explain(code: &ron::Error) -> String {
 }
 
 /// The valid name closest to `found`, if it is close enough to be a typo.
-fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
     valid
         .iter()
         .map(|v| (strsim::damerau_levenshtein(found, v), *v))
