@@ -7,7 +7,7 @@
 //! Runner: for each (point, policy, seed), in parallel:
 //!     StudyPoint::world(seed) (agents, links, server; random streams of the seed)
 //!     engine::run(&mut World, &mut dyn Policy, &mut RunMetrics) -> RunSummary
-//!     (batches of runs also go to OUT/shards/ for --resume and `coinfer merge`)
+//!     (batches of runs also go to OUT/shards/ for reruns and `coinfer merge`)
 //! points --report::write_results--> summary.csv, paired.csv, summary.json, plots/
 //! ```
 //!

@@ -5,7 +5,7 @@
 //!
 //! With an output folder, every batch of runs is also written to the shard's
 //! folder as soon as it is done (see [`crate::shard`]), which is what
-//! `--shard`, `coinfer merge` and `--resume` build on.
+//! `--shard`, `coinfer merge` and reruns (which reuse finished batches) build on.
 //!
 //! ```
 //! use coinfer::{policy::Registry, runner::Runner, study::Study};
@@ -35,7 +35,7 @@ pub struct Results {
     pub points: Vec<PointResults>,
     /// Runs simulated now.
     pub simulated: usize,
-    /// Runs read back from disk (`--resume`).
+    /// Runs read back from disk (a rerun, or one after an interruption).
     pub resumed: usize,
 }
 
@@ -59,8 +59,8 @@ pub enum RunError {
         /// The cause.
         source: csv::Error,
     },
-    /// `--resume` found the results of another scenario.
-    #[error("cannot resume: {dir} holds runs of another scenario (hash {found}); run without --resume to start over")]
+    /// The shard folder holds runs of another scenario.
+    #[error("cannot resume: {dir} holds runs of another scenario (hash {found}); choose another folder, or run with --force to start over")]
     Stale {
         /// The shard folder.
         dir: PathBuf,
@@ -68,7 +68,7 @@ pub enum RunError {
         found: String,
     },
     /// Stopped by the user; finished batches are on disk.
-    #[error("interrupted: {saved} finished runs are saved; run again with --resume to continue")]
+    #[error("interrupted: {saved} finished runs are saved; run the same command again to continue")]
     Interrupted {
         /// Runs saved in finished batches.
         saved: usize,

@@ -189,7 +189,7 @@ impl Manifest {
             shard,
             of,
             base_seed: study.base_seed,
-            seeds: study.seeds,
+            seeds: study.seeds.clone(),
             complete: false,
         }
     }
@@ -353,7 +353,7 @@ fn check_shard_set(dirs: &[PathBuf], manifests: &[Manifest]) -> Result<(), Merge
         }
         if !m.complete {
             return Err(MergeError::Incomplete(format!(
-                "shard {}-of-{} in {} did not finish (run it again with --resume)",
+                "shard {}-of-{} in {} did not finish (run it again: it continues where it stopped)",
                 m.shard,
                 m.of,
                 d.display()

@@ -193,11 +193,7 @@ fn issue_9_adaptive_runs_merge_and_resume_identically() {
     std::fs::remove_file(d.join("cut/summary.csv")).unwrap();
     let o = coinfer_in(&bin(), &["merge", "cut", "--out", "x"], d);
     assert!(!o.status.success(), "merging an unfinished run must fail");
-    ok_in(
-        &bin(),
-        &["run", "--quiet", "--resume", "--out", "cut", "a.ron"],
-        d,
-    );
+    ok_in(&bin(), &["run", "--quiet", "--out", "cut", "a.ron"], d);
     same_files(&d.join("full"), &d.join("cut"), &RESULT_FILES);
 }
 
@@ -477,7 +473,7 @@ fn issue_10_concurrent_runs_into_one_folder() {
 }
 
 /// Review of issue 10: a second study run into the folder of a first left the
-/// first's figures, traces and shards behind.
+/// first's figures, traces and shards behind (now it needs `--force`).
 #[test]
 fn issue_10_a_new_run_clears_the_old_studys_files() {
     let tmp = tempfile::tempdir().unwrap();
@@ -488,7 +484,13 @@ fn issue_10_a_new_run_clears_the_old_studys_files() {
     run_shards(2, "o", "a.ron", d);
     ok_in(&bin(), &["merge", "o"], d);
     ok_in(&bin(), &["run", "--quiet", "--trace", "--out", "o", "a.ron"], d);
-    ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
+    fails_with(
+        &bin(),
+        &["run", "--quiet", "--out", "o", "b.ron"],
+        d,
+        "pass --force to delete them",
+    );
+    ok_in(&bin(), &["run", "--quiet", "--force", "--out", "o", "b.ron"], d);
     let names = |sub: &str| -> Vec<String> {
         std::fs::read_dir(d.join("o").join(sub))
             .map(|r| {
@@ -569,7 +571,8 @@ fn issue_10_transmissions_beyond_the_horizon_stop_there() {
 }
 
 /// Issue 10: with the manifest deleted, `run other.ron --resume` reused
-/// another scenario's batches and labelled them with the new hash.
+/// another scenario's batches and labelled them with the new hash. (The
+/// summary names the folder's scenario; without it, the batches do.)
 #[test]
 fn issue_10_resume_refuses_another_scenarios_batches() {
     let tmp = tempfile::tempdir().unwrap();
@@ -578,12 +581,10 @@ fn issue_10_resume_refuses_another_scenarios_batches() {
     std::fs::write(d.join("b.ron"), "(horizon_s: 2.5, seeds: 3)").unwrap();
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
     std::fs::remove_file(d.join("o/shards/0-of-1/manifest.json")).unwrap();
-    fails_with(
-        &bin(),
-        &["run", "--quiet", "--resume", "--out", "o", "b.ron"],
-        d,
-        "batch of another place",
-    );
+    let args = ["run", "--quiet", "--resume", "--out", "o", "b.ron"];
+    fails_with(&bin(), &args, d, "holds the runs of scenario");
+    std::fs::remove_file(d.join("o/summary.json")).unwrap();
+    fails_with(&bin(), &args, d, "batch of another place");
 }
 
 /// Issue 10: `merge` accepted a batch copied from another shard, an edited
@@ -790,17 +791,16 @@ fn issue_10_a_half_written_result_folder_is_not_drawn() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("a.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
-    std::fs::write(d.join("b.ron"), "(horizon_s: 2.0, seeds: 2)").unwrap();
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
-    // The second run's figures cannot be written: `plots` is now a file.
+    // The rerun's figures cannot be written: `plots` is now a file.
     std::fs::remove_dir_all(d.join("o/plots")).unwrap();
     std::fs::write(d.join("o/plots"), "in the way").unwrap();
-    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
+    let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
     assert!(!o.status.success());
     std::fs::remove_file(d.join("o/plots")).unwrap();
     fails_with(&bin(), &["plot", "o"], d, "were being written when a run stopped");
     // Running again completes the folder, and it draws.
-    ok_in(&bin(), &["run", "--quiet", "--out", "o", "b.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
     ok_in(&bin(), &["plot", "o"], d);
 }
 

@@ -35,7 +35,7 @@ fn summary_and_paired_files_follow_the_schema() {
     let rows = report::aggregate(&points);
     let csv = report::summary_csv(&rows);
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    let mut expected = vec!["policy", "seeds", "requests", "completed"];
+    let mut expected = vec!["policy", "seeds", "ci_target_met", "requests", "completed"];
     let ci: Vec<String> = SCHEMA.iter().map(|m| format!("{}_ci95", m.name)).collect();
     for (m, ci) in SCHEMA.iter().zip(&ci) {
         expected.push(m.name);
@@ -53,11 +53,7 @@ fn summary_and_paired_files_follow_the_schema() {
     let metrics: Vec<&str> = paired.iter().map(|r| r.metric).collect();
     assert_eq!(metrics, METRICS.map(|m| m.name));
 
-    let prov = report::Provenance {
-        scenario_hash: String::new(),
-        base_seed: 1,
-        wall_time_s: 0.0,
-    };
+    let prov = report::Provenance::now(&sc, 0.0);
     let json: serde_json::Value =
         serde_json::from_str(&report::summary_json("schema", &prov, &rows)).unwrap();
     let row = json["rows"][0].as_object().unwrap();

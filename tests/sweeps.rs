@@ -185,16 +185,20 @@ fn resume_completes_an_interrupted_run_identically() {
         manifest.replace("\"complete\": true", "\"complete\": false"),
     )
     .unwrap();
-    let o = ok(&["run", "--resume", "--out", "part", "s.ron"], d);
+    // Resuming is the default (`--resume` is still accepted).
+    let o = ok(&["run", "--out", "part", "s.ron"], d);
     let line = String::from_utf8_lossy(&o.stderr);
     assert!(line.contains("48 runs (24 simulated, 24 resumed)"), "{line}");
     assert_same(&d.join("full"), &d.join("part"));
-    // Resuming with another scenario is refused; a fresh run there starts over.
+    let o = ok(&["run", "--resume", "--out", "part", "s.ron"], d);
+    let line = String::from_utf8_lossy(&o.stderr);
+    assert!(line.contains("48 runs (0 simulated, 48 resumed)"), "{line}");
+    // Another scenario is refused; with --force it starts over.
     std::fs::write(d.join("t.ron"), SWEEP.replace("seeds: 6,", "seeds: 5,")).unwrap();
-    let o = coinfer(&["run", "--resume", "--out", "part", "t.ron"], d);
+    let o = coinfer(&["run", "--out", "part", "t.ron"], d);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("holds runs of another scenario"));
-    let o = ok(&["run", "--out", "part", "t.ron"], d);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds the runs of scenario `sweep`"));
+    let o = ok(&["run", "--force", "--out", "part", "t.ron"], d);
     assert!(String::from_utf8_lossy(&o.stderr).contains("40 runs (40 simulated, 0 resumed)"));
 }
 
@@ -376,10 +380,9 @@ fn trace_writes_one_row_per_request() {
         .collect();
     assert_eq!(files.len(), 4 * 2);
     let summary = std::fs::read_to_string(d.join("t/summary.csv")).unwrap();
-    let completed: u64 = summary
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(6).unwrap().parse::<u64>().unwrap())
+    let completed: u64 = crate::util::column(&summary, "completed")
+        .iter()
+        .map(|c| c.parse::<u64>().unwrap())
         .sum();
     let mut counted_rows = 0;
     for f in files {
@@ -430,12 +433,15 @@ fn ctrl_c_stops_cleanly_and_resume_finishes_identically() {
         !out.status.success(),
         "the run finished before Ctrl-C: make it longer"
     );
-    assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("run the same command again"),
+        "{err}"
+    );
     assert!(
         !d.join("cut/summary.csv").exists(),
         "no summary after an interrupt"
     );
-    let o = ok(&["run", "--resume", "--out", "cut", "s.ron"], d);
+    let o = ok(&["run", "--out", "cut", "s.ron"], d);
     let line = String::from_utf8_lossy(&o.stderr);
     assert!(!line.contains(" 0 resumed"), "{line}");
     ok(&["run", "--quiet", "--out", "whole", "s.ron"], d);

@@ -1,6 +1,7 @@
 //! The integration test binary: one module per behaviour.
 
 mod bits;
+mod campaign;
 mod channel;
 mod cli;
 mod compute;

@@ -38,6 +38,8 @@ enum Command {
     Run(run::Args),
     /// Merge the shards of a run (`run --shard I/N`) into one set of results.
     Merge(run::MergeArgs),
+    /// List the studies in the result folders of a folder (as its index.csv).
+    Ls(run::LsArgs),
     /// Redraw the figures of a result folder from its files.
     Plot(run::PlotArgs),
     /// Validate a scenario and print it resolved, with expected counts.
@@ -85,6 +87,7 @@ pub fn run(cli: Cli, registry: &Registry) -> Result<()> {
         Command::Run(args) => run::run(args, registry),
         Command::Merge(args) => run::merge(args, registry),
         Command::Plot(args) => run::plot(args),
+        Command::Ls(args) => run::ls(args),
         Command::Check { scenario } => run::check(&scenario, registry),
         Command::Solve(args) => solve::run(args, registry),
         Command::Distortion(args) => distortion::run(args, registry),

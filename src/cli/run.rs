@@ -3,7 +3,9 @@
 use crate::metrics::PointResults;
 use crate::plot::Format;
 use crate::policy::Registry;
+use crate::report::campaign;
 use crate::report::figures::{self, KEY_METRICS};
+use crate::report::Provenance;
 use crate::runner::{RunError, Runner};
 use crate::scenario::RawScenario;
 use crate::shard;
@@ -32,16 +34,19 @@ pub struct Args {
     /// OUT/shards/I-of-N/ (combine them with `coinfer merge OUT`).
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u32, u32)>,
-    /// Skip batches of runs already on disk from an interrupted run.
-    #[arg(long)]
-    resume: bool,
+    /// Reuse the batches of runs already on disk (the default: a rerun of
+    /// the same scenario runs only what is missing). Kept for scripts.
+    #[arg(long = "resume")]
+    _resume: bool,
     /// Also write one CSV row per request to OUT/trace/ (large).
     #[arg(long)]
     trace: bool,
     /// No progress bar and no final line.
     #[arg(long)]
     quiet: bool,
-    /// Run even when the estimated time or memory is beyond the limits.
+    /// Run even when the estimated time or memory is beyond the limits; and
+    /// when the output folder holds another scenario's results or shards,
+    /// delete them and run this one there (never deletes this scenario's runs).
     #[arg(long)]
     force: bool,
     /// Figure formats: `none`, or any of `svg,pdf,png` (default: the
@@ -92,9 +97,14 @@ pub(super) fn check(path: &Path, registry: &Registry) -> Result<()> {
         "// expected per run: {requests:.0} requests, about {:.0} events (4 per request: arrival, compute, uplink, service)",
         4.0 * requests
     )?;
-    let seeds = match study.seeds {
+    let seeds = match &study.seeds {
         SeedPlan::Fixed { seeds } => seeds.to_string(),
-        SeedPlan::Adaptive { batch, max_seeds, .. } => format!("{batch} to {max_seeds}"),
+        SeedPlan::Adaptive {
+            batch,
+            max_seeds,
+            metrics,
+            ..
+        } => format!("{batch} to {max_seeds} (until precise: {})", metrics.join(", ")),
     };
     writeln!(
         out,
@@ -149,28 +159,50 @@ fn claim(out: &Path, part: Part) -> Result<crate::fsio::DirLock> {
     Ok(lock)
 }
 
-/// A fresh unsharded run owns the whole folder: removes what an earlier
-/// study left that this one would not overwrite (figures, traces, shards of
-/// other shard counts).
-fn clear_old_results(out: &Path) -> Result<()> {
-    let mut stale = vec![out.join("plots"), out.join("trace")];
-    if let Ok(shards) = std::fs::read_dir(out.join("shards")) {
-        stale.extend(
-            shards
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| !p.ends_with("0-of-1")),
-        );
-    }
-    for d in stale.iter().filter(|d| d.is_dir()) {
-        std::fs::remove_dir_all(d).with_context(|| format!("cannot clear {}", d.display()))?;
-    }
+/// Refuses an output folder that holds another scenario's results or
+/// shards (changing nothing), unless `force`.
+fn check_owner(out: &Path, study: &Study, force: bool) -> Result<()> {
+    let hash = study.hash();
+    let Some(other) = campaign::owners(out).into_iter().find(|o| o.hash != hash) else {
+        return Ok(());
+    };
+    anyhow::ensure!(
+        force,
+        "{} holds the runs of scenario `{}` (hash {}, per {}), not of `{}` (hash {}): choose another --out, or pass --force to delete them and run `{}` there",
+        out.display(),
+        other.name,
+        other.hash,
+        other.file.display(),
+        study.name,
+        hash,
+        study.name
+    );
+    eprintln!(
+        "warning: deleting the runs of scenario `{}` (hash {}) in {} (--force)",
+        other.name,
+        other.hash,
+        out.display()
+    );
     Ok(())
 }
 
-/// Writes the result files of a finished study into `out`.
-fn write_results(out: &Path, study: &Study, points: &[PointResults], wall_time_s: f64) -> Result<()> {
-    crate::report::write_results(out, study, points, wall_time_s)?;
+/// Writes the result files of a finished study into `out` and rebuilds the
+/// index beside it. With `keep` (a rerun that simulated nothing), the
+/// provenance of the run that did is kept, so every file stays byte-identical.
+fn write_results(
+    out: &Path,
+    study: &Study,
+    points: &[PointResults],
+    wall_time_s: f64,
+    keep: bool,
+) -> Result<()> {
+    let prov = Provenance::read(out)
+        .filter(|p| keep && p.scenario_hash == study.hash())
+        .unwrap_or_else(|| Provenance::now(study, wall_time_s));
+    crate::report::write_results(out, study, points, &prov)?;
+    if let Err(e) = campaign::update_index(out) {
+        eprintln!("warning: index not updated: {:#}", anyhow::Error::from(e));
+    }
     Ok(())
 }
 
@@ -202,10 +234,11 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     } else {
         Part::Shard(si, sn)
     };
+    check_owner(&out, &study, args.force)?;
     let _lock = claim(&out, part)?;
-    if sn == 1 && !args.resume {
-        clear_old_results(&out)?;
-    }
+    // Checked again under the lock; `--force` clears what another scenario left.
+    check_owner(&out, &study, args.force)?;
+    campaign::clear_others(&out, &study.hash()).with_context(|| format!("cannot clear {}", out.display()))?;
     // Ctrl-C: finish the runs under way, start no new ones, write no summary.
     // (Failing to install the handler only loses that courtesy.)
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
@@ -215,7 +248,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         .progress(!args.quiet)
         .shard(si, sn)
         .out_dir(&out)
-        .resume(args.resume)
+        .resume(true)
         .trace(args.trace)
         .interrupt(&STOP)
         .run();
@@ -226,7 +259,10 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let runs = results.simulated + results.resumed;
     if sn == 1 {
-        write_results(&out, &study, &results.points, wall)?;
+        write_results(&out, &study, &results.points, wall, results.simulated == 0)?;
+    }
+    if sn == 1 {
+        warn_imprecise(&study, &results.points);
     }
     if !args.quiet {
         let what = if sn == 1 {
@@ -246,6 +282,19 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Warns when some (point, policy) stopped at `max_seeds` short of `ci_rel`.
+fn warn_imprecise(study: &Study, points: &[PointResults]) {
+    let rows = crate::report::summary_rows(study, points);
+    let missed = rows.iter().filter(|r| r.ci_target_met == Some(false)).count();
+    if missed > 0 {
+        eprintln!(
+            "warning: {missed} of {} rows missed the ci_rel target at max_seeds = {} (see ci_target_met in summary.csv)",
+            rows.len(),
+            study.seeds.max_seeds()
+        );
+    }
 }
 
 /// `--threads`, capped at the cores the machine has (with a warning).
@@ -280,8 +329,9 @@ pub(super) fn merge(args: MergeArgs, registry: &Registry) -> Result<()> {
     let started = Instant::now();
     let (study, points) = shard::merge(&args.dirs, registry)?;
     let out = args.out.unwrap_or_else(|| args.dirs[0].clone());
+    check_owner(&out, &study, false)?;
     let _lock = claim(&out, Part::Results)?;
-    write_results(&out, &study, &points, started.elapsed().as_secs_f64())?;
+    write_results(&out, &study, &points, started.elapsed().as_secs_f64(), false)?;
     eprintln!("merged {} points into {}", points.len(), out.display());
     Ok(())
 }
@@ -358,5 +408,22 @@ pub(super) fn plot(args: PlotArgs) -> Result<()> {
         bail!("{} holds no summary.csv nor distortion.csv", args.dir.display());
     };
     eprintln!("{} files in {}", files.len(), args.dir.join("plots").display());
+    Ok(())
+}
+
+/// Arguments of `coinfer ls`.
+#[derive(Debug, clap::Args)]
+pub struct LsArgs {
+    /// The folder above the result folders.
+    #[arg(default_value = "results")]
+    dir: PathBuf,
+}
+
+/// Prints the index of the studies in a folder (as `index.csv`).
+pub(super) fn ls(args: LsArgs) -> Result<()> {
+    let rows = campaign::index(&args.dir).with_context(|| format!("cannot read {}", args.dir.display()))?;
+    std::io::stdout()
+        .lock()
+        .write_all(campaign::index_csv(&rows).as_bytes())?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The runs of one sweep point: per policy, every seed's summary in seed
 //! order and the merged latency histogram.
 
-use super::stats::mean_ci95;
+use super::stats::{mean_ci95, precise};
 use super::{latency_histogram, RunRecord, RunSummary, N_METRICS};
 use hdrhistogram::Histogram;
 
@@ -50,13 +50,13 @@ impl PointResults {
         }
     }
 
-    /// Whether every metric's 95 % CI half-width is within `rel × |mean|`
-    /// for every policy.
-    pub fn precise(&self, rel: f64) -> bool {
+    /// Whether, for every policy, each metric of `metrics` (indices of
+    /// per-run metrics) is [`precise`] with `rel` and `abs`.
+    pub fn precise(&self, metrics: &[usize], rel: f64, abs: f64) -> bool {
         self.policies.iter().all(|p| {
-            (0..N_METRICS).all(|m| {
+            metrics.iter().filter(|&&m| m < N_METRICS).all(|&m| {
                 let (mean, ci) = mean_ci95(p.runs.iter().map(|r| r.values[m]));
-                mean.is_nan() || ci <= rel * mean.abs()
+                precise(mean, ci, rel, abs)
             })
         })
     }

@@ -33,6 +33,13 @@ pub fn mean_ci95(xs: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// Whether a mean with 95 % CI half-width `ci95` is precise enough: the
+/// half-width is within `max(rel × |mean|, abs)`. A NaN mean (no value) is;
+/// a NaN half-width (one value) is not.
+pub fn precise(mean: f64, ci95: f64, rel: f64, abs: f64) -> bool {
+    mean.is_nan() || ci95 <= (rel * mean.abs()).max(abs)
+}
+
 /// 95 % CI half-width of `mean(a) − mean(b)` for independent samples with
 /// unequal variances (Welch): standard error `√(s_a²/n_a + s_b²/n_b)`,
 /// Welch–Satterthwaite degrees of freedom

@@ -6,13 +6,14 @@
 //! then renamed, so a reader never sees a half-written file. Every number is
 //! written in Rust's shortest round-trip form, so equal results give equal bytes.
 
+pub mod campaign;
 pub mod figures;
 
 use crate::fsio::write_atomic;
 use crate::metrics::stats::{mean_ci95, unpaired_ci95};
 use crate::metrics::{Metric, PointResults, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 use crate::plot::Format;
-use crate::study::Study;
+use crate::study::{SeedPlan, Study};
 use figures::{FigureError, FigureOptions, KEY_METRICS};
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde_json::{json, Value};
@@ -27,6 +28,9 @@ pub struct SummaryRow {
     pub policy: String,
     /// Number of seeds.
     pub seeds: usize,
+    /// With `ci_rel`, whether every metric of `ci_metrics` met the target
+    /// (see [`set_ci_targets`]); `None` without.
+    pub ci_target_met: Option<bool>,
     /// Counted requests created, over all seeds.
     pub requests: u64,
     /// Counted requests completed, over all seeds.
@@ -78,6 +82,7 @@ pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
                 params: pt.params.clone(),
                 policy: pr.label.clone(),
                 seeds: pr.runs.len(),
+                ci_target_met: None,
                 requests: pr.runs.iter().map(|r| r.requests).sum(),
                 completed: pr.runs.iter().map(|r| r.completed).sum(),
                 mean,
@@ -92,6 +97,20 @@ pub fn aggregate(points: &[PointResults]) -> Vec<SummaryRow> {
             });
         }
     }
+    rows
+}
+
+/// Fills in each row's `ci_target_met` from its means and CIs under `plan`.
+pub fn set_ci_targets(rows: &mut [SummaryRow], plan: &SeedPlan) {
+    for r in rows {
+        r.ci_target_met = plan.target_met(&r.mean, &r.ci95);
+    }
+}
+
+/// The rows of a study's results, with their `ci_target_met`.
+pub fn summary_rows(study: &Study, points: &[PointResults]) -> Vec<SummaryRow> {
+    let mut rows = aggregate(points);
+    set_ci_targets(&mut rows, &study.seeds);
     rows
 }
 
@@ -180,7 +199,7 @@ impl SummaryRow {
 /// Column names of `summary.csv` after the point's parameters: each
 /// [`SCHEMA`] column, a per-run one followed by its `_ci95`.
 pub fn summary_columns() -> Vec<String> {
-    let mut cols: Vec<String> = ["policy", "seeds", "requests", "completed"]
+    let mut cols: Vec<String> = ["policy", "seeds", "ci_target_met", "requests", "completed"]
         .map(String::from)
         .to_vec();
     for m in SCHEMA {
@@ -235,6 +254,7 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
             rec.extend([
                 r.policy.clone(),
                 r.seeds.to_string(),
+                r.ci_target_met.map_or(String::new(), |m| m.to_string()),
                 r.requests.to_string(),
                 r.completed.to_string(),
             ]);
@@ -311,16 +331,52 @@ pub fn paired_csv(rows: &[PairedRow]) -> String {
     )
 }
 
-/// Who, what and when produced a result folder: everything in it but the
-/// wall time and host is the same for the same scenario.
-#[derive(Clone, Debug)]
+/// Who, what and when produced a result folder: everything in it but this
+/// block is the same for the same scenario. A rerun that simulates nothing
+/// keeps the block of the run that simulated the results.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Provenance {
+    /// Version of coinfer.
+    pub coinfer_version: String,
+    /// Git commit coinfer was built from.
+    pub git_commit: String,
     /// Hash of the resolved scenario.
     pub scenario_hash: String,
     /// Seed of run 0.
     pub base_seed: u64,
     /// Wall time of the run (or merge), s.
     pub wall_time_s: f64,
+    /// When the run finished (UTC, RFC 3339; empty in older folders).
+    #[serde(default)]
+    pub date: String,
+    /// The machine's host name.
+    pub host: String,
+}
+
+impl Provenance {
+    /// The provenance of `study` run now by this build, in `wall_time_s` s
+    /// (kept to the millisecond, so the number reads back exactly).
+    pub fn now(study: &Study, wall_time_s: f64) -> Provenance {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_default();
+        Provenance {
+            coinfer_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("COINFER_GIT_COMMIT").into(),
+            scenario_hash: study.hash(),
+            base_seed: study.base_seed,
+            wall_time_s: (wall_time_s * 1e3).round() / 1e3,
+            date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            host,
+        }
+    }
+
+    /// The provenance in `dir/summary.json`, if it is readable.
+    pub fn read(dir: &Path) -> Option<Provenance> {
+        let bytes = std::fs::read(dir.join("summary.json")).ok()?;
+        let mut doc: Value = serde_json::from_slice(&bytes).ok()?;
+        serde_json::from_value(doc.get_mut("provenance")?.take()).ok()
+    }
 }
 
 /// `summary.json` as text: provenance, the scenario, and every row.
@@ -334,6 +390,7 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
             o.insert("params".into(), Value::Object(params));
             o.insert("policy".into(), json!(r.policy));
             o.insert("seeds".into(), json!(r.seeds));
+            o.insert("ci_target_met".into(), json!(r.ci_target_met));
             o.insert("requests".into(), json!(r.requests));
             o.insert("completed".into(), json!(r.completed));
             for (name, cell) in r.cells() {
@@ -349,18 +406,8 @@ pub fn summary_json(scenario_name: &str, prov: &Provenance, rows: &[SummaryRow])
             Value::Object(o)
         })
         .collect();
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
     let doc = json!({
-        "provenance": {
-            "coinfer_version": env!("CARGO_PKG_VERSION"),
-            "git_commit": env!("COINFER_GIT_COMMIT"),
-            "scenario_hash": prov.scenario_hash,
-            "base_seed": prov.base_seed,
-            "wall_time_s": prov.wall_time_s,
-            "host": host,
-        },
+        "provenance": prov,
         "scenario": scenario_name,
         "rows": rows,
     });
@@ -420,13 +467,14 @@ pub enum ReportError {
 /// # use coinfer::{policy::Registry, runner::Runner, study::Study};
 /// let study = Study::load("scenarios/paper.ron".as_ref(), &Registry::default()).unwrap();
 /// let results = Runner::new(&study).run().unwrap();
-/// coinfer::report::write_results("results/paper".as_ref(), &study, &results.points, 0.0).unwrap();
+/// let prov = coinfer::report::Provenance::now(&study, 0.0);
+/// coinfer::report::write_results("results/paper".as_ref(), &study, &results.points, &prov).unwrap();
 /// ```
 pub fn write_results(
     out: &Path,
     study: &Study,
     points: &[PointResults],
-    wall_time_s: f64,
+    prov: &Provenance,
 ) -> Result<(), ReportError> {
     // Marks the folder as being written until every file is in: a run that
     // fails half-way (disk full) leaves the mark, and `coinfer plot` refuses
@@ -437,13 +485,8 @@ pub fn write_results(
         move |source| ReportError::Io { path, source }
     };
     write_atomic(&mark, study.hash().as_bytes()).map_err(io(&mark))?;
-    let rows = aggregate(points);
+    let rows = summary_rows(study, points);
     let paired_rows = paired(points, study.reference);
-    let prov = Provenance {
-        scenario_hash: study.hash(),
-        base_seed: study.base_seed,
-        wall_time_s,
-    };
     let deadlines: Vec<Option<f64>> = study.points.iter().map(|p| p.deadline_s()).collect();
     let files = [
         ("scenario.ron", study.to_ron()),
@@ -451,7 +494,7 @@ pub fn write_results(
         ("tidy.csv", tidy_csv(&rows)),
         ("paired.csv", paired_csv(&paired_rows)),
         ("histograms.json", histograms_json(points, &deadlines)),
-        ("summary.json", summary_json(&study.name, &prov, &rows)),
+        ("summary.json", summary_json(&study.name, prov, &rows)),
     ];
     for (name, text) in files {
         let path = out.join(name);
@@ -460,7 +503,9 @@ pub fn write_results(
     let groups = study.scenario().agents.names();
     if groups.len() > 1 {
         let path = out.join("summary_groups.csv");
-        let text = summary_csv(&aggregate(&by_group(points, &groups)));
+        let mut rows = aggregate(&by_group(points, &groups));
+        set_ci_targets(&mut rows, &study.seeds);
+        let text = summary_csv(&rows);
         write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path, source })?;
     }
     let sc = study.scenario();

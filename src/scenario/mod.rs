@@ -254,6 +254,18 @@ pub struct RawScenario {
     /// in by [`RawScenario::parse`], so always `None` afterwards.
     #[serde(skip_serializing)]
     pub extends: Option<String>,
+    /// The per-run metrics (`summary.csv` columns) `ci_rel` must meet. Default:
+    /// `latency_mean_s`, `agent_energy_mean_j` and the distortion each
+    /// policy's `objective` names (`distortion_upper_mean` by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci_metrics: Option<Vec<String>>,
+    /// Absolute precision floor with `ci_rel`: a mean is precise enough when
+    /// its CI half-width is within `max(ci_rel × |mean|, ci_abs)` (default 0).
+    #[serde(
+        deserialize_with = "check::non_negative_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ci_abs: Option<f64>,
     /// The file this scenario was read from (not part of the scenario).
     #[serde(skip)]
     pub source: Source,
@@ -261,12 +273,14 @@ pub struct RawScenario {
 
 /// Fields that control how a study is run, not what is simulated: they
 /// cannot be swept.
-pub const RUN_CONTROL: [&str; 12] = [
+pub const RUN_CONTROL: [&str; 14] = [
     "name",
     "seeds",
     "base_seed",
     "ci_rel",
     "max_seeds",
+    "ci_metrics",
+    "ci_abs",
     "reference",
     "policies",
     "sweep",
@@ -304,6 +318,8 @@ impl Default for RawScenario {
             plots: None,
             styles: BTreeMap::new(),
             extends: None,
+            ci_metrics: None,
+            ci_abs: None,
             source: Source::default(),
         }
     }

@@ -23,6 +23,7 @@ pub use estimate::{Estimate, Limits};
 pub use figures::check_figure;
 pub use seeds::SeedPlan;
 
+use crate::metrics::{METRICS, SCHEMA};
 use crate::model::agent::{Agents, Arrivals};
 use crate::model::cpu::CpuConfig;
 use crate::model::distortion::DistortionTable;
@@ -30,9 +31,10 @@ use crate::model::laim::Laim;
 use crate::model::link::{Access, Fading, LinkMode};
 use crate::model::server::Batching;
 use crate::model::{reference_table, synthetic_table, System, World};
+use crate::policy::Objective;
 use crate::policy::{PolicyFactory, Registry};
 use crate::quant::Checkpoint;
-use crate::scenario::{blip2_blocks, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError};
+use crate::scenario::{blip2_blocks, closest, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -304,6 +306,9 @@ fn resolve(mut raw: RawScenario) -> Result<RawScenario, ScenarioError> {
     }
     raw.model.blocks.get_or_insert_with(blip2_blocks);
     raw.model.combine.get_or_insert_default();
+    if raw.ci_rel.is_some() && raw.ci_metrics.is_none() {
+        raw.ci_metrics = Some(default_ci_metrics(&raw.policies));
+    }
     for g in &mut raw.agents.0 {
         g.cpu = g.cpu.resolved(&CpuConfig::agent_preset());
     }
@@ -348,22 +353,74 @@ fn reference(raw: &RawScenario, policies: &[LabelledPolicy]) -> Result<usize, Sc
 
 fn seed_plan(raw: &RawScenario) -> Result<SeedPlan, ScenarioError> {
     let seeds = raw.seeds;
-    match (raw.ci_rel, raw.max_seeds) {
-        (None, None) => Ok(SeedPlan::Fixed { seeds }),
-        (None, Some(_)) => Err(raw.error_at(
-            "max_seeds",
-            "max_seeds bounds the seeds added by ci_rel: expected ci_rel to be set too".into(),
-        )),
-        (Some(_), Some(m)) if m < seeds => Err(raw.error_at(
+    let Some(ci_rel) = raw.ci_rel else {
+        let set = [
+            ("max_seeds", raw.max_seeds.is_some()),
+            ("ci_metrics", raw.ci_metrics.is_some()),
+            ("ci_abs", raw.ci_abs.is_some()),
+        ];
+        return match set.iter().find(|f| f.1) {
+            Some((f, _)) => Err(raw.error_at(
+                f,
+                format!("{f} tunes the seeds added by ci_rel: expected ci_rel to be set too"),
+            )),
+            None => Ok(SeedPlan::Fixed { seeds }),
+        };
+    };
+    if let Some(m) = raw.max_seeds.filter(|&m| m < seeds) {
+        return Err(raw.error_at(
             "max_seeds",
             format!("invalid value {m}: expected max_seeds >= seeds = {seeds}"),
-        )),
-        (Some(ci_rel), max) => Ok(SeedPlan::Adaptive {
-            batch: seeds,
-            ci_rel,
-            max_seeds: max.unwrap_or(seeds.saturating_mul(10)),
-        }),
+        ));
     }
+    let metrics = raw.ci_metrics.clone().unwrap_or_default();
+    check_ci_metrics(raw, &metrics)?;
+    Ok(SeedPlan::Adaptive {
+        batch: seeds,
+        ci_rel,
+        ci_abs: raw.ci_abs.unwrap_or(0.0),
+        metrics,
+        max_seeds: raw.max_seeds.unwrap_or(seeds.saturating_mul(10)),
+    })
+}
+
+/// The default `ci_metrics`: the mean latency, the agent energy (what
+/// `min_energy` minimises and the budgets bound) and the distortion each
+/// policy's `objective` names.
+fn default_ci_metrics(policies: &[crate::policy::PolicySpec]) -> Vec<String> {
+    let mut out = vec!["latency_mean_s".to_string(), "agent_energy_mean_j".to_string()];
+    for p in policies {
+        let name = match p.objective.unwrap_or_default() {
+            Objective::Upper => "distortion_upper_mean",
+            Objective::Approx => "distortion_approx_mean",
+            Objective::Lower => "distortion_lower_mean",
+        };
+        if !out.iter().any(|m| m == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+/// Each of `ci_metrics` must be a per-run metric (pooled columns have no CI).
+fn check_ci_metrics(raw: &RawScenario, metrics: &[String]) -> Result<(), ScenarioError> {
+    if metrics.is_empty() {
+        let msg = "empty list: expected at least one metric for ci_rel to meet".into();
+        return Err(raw.error_at("ci_metrics", msg));
+    }
+    let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+    let Some(bad) = metrics.iter().find(|m| !names.contains(&m.as_str())) else {
+        return Ok(());
+    };
+    let mut msg = if SCHEMA.iter().any(|m| m.name == bad) {
+        format!("`{bad}` is pooled over seeds and has no confidence interval: expected a per-run metric")
+    } else {
+        format!("unknown metric `{bad}`: expected one of {}", names.join(", "))
+    };
+    if let Some(best) = closest(bad, &names) {
+        msg.push_str(&format!("; did you mean `{best}`?"));
+    }
+    Err(raw.error_at("ci_metrics", msg))
 }
 
 /// Run `i` uses seed `base_seed + i`: the last one must fit in a `u64`.
