@@ -160,8 +160,8 @@ fn distortion_on_synthetic_weights_stays_above_the_lower_bound() {
     // Its figures: per-weight distortion per block, and the output approximation.
     let svg = std::fs::read_to_string(d.join("d/plots/distortion_language_model.svg")).unwrap();
     for text in [
-        "D_U (upper bound)",
-        "D_L (lower bound)",
+        "DU (upper bound)",
+        "DL (lower bound)",
         "uniform",
         "pot_log",
         "Bit-width b (bits)",

@@ -32,7 +32,7 @@ const POLICIES: [&str; 3] = ["fixed_8_8", "exhaustive", "paper_joint"];
 fn expected_figures() -> Vec<(String, Vec<&'static str>)> {
     let mut v: Vec<(String, Vec<&str>)> = Vec::new();
     for (m, label) in [
-        ("distortion_upper_mean", "Output distortion bound D_U"),
+        ("distortion_upper_mean", "Output distortion bound DU"),
         ("distortion_measured_mean", "Measured output distortion"),
         ("miss_rate", "Deadline miss rate"),
         ("latency_p99_s", "p99 latency (s)"),
@@ -48,11 +48,11 @@ fn expected_figures() -> Vec<(String, Vec<&'static str>)> {
     }
     v.push((
         "energy_distortion".into(),
-        vec!["Agent energy per request (J)", "Output distortion bound D_U"],
+        vec!["Agent energy per request (J)", "Output distortion bound DU"],
     ));
-    for k in 0..2 {
+    for d in ["30.0", "150.0"] {
         v.push((
-            format!("latency_cdf_{k}"),
+            format!("latency_cdf_distance_m={d}"),
             vec!["Latency (s)", "Fraction of requests", "deadline"],
         ));
     }
@@ -166,4 +166,269 @@ fn plot_redraws_the_same_figures_from_a_copied_folder() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown metric `nope`"));
+}
+
+/// Issue 14: the texts of an SVG figure (its `<desc>`: glyphs are outlines).
+fn desc(svg: &Path) -> String {
+    let text = std::fs::read_to_string(svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+    doc.descendants()
+        .find(|n| n.tag_name().name() == "desc")
+        .and_then(|n| n.text())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Policy labels of a result folder, from its summary.
+fn policy_labels(dir: &Path) -> Vec<String> {
+    let mut labels = crate::util::column(
+        &std::fs::read_to_string(dir.join("summary.csv")).unwrap(),
+        "policy",
+    );
+    labels.dedup();
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
+/// The SVG figures of a folder whose texts hold every one of `labels`.
+fn comparing(dir: &Path, labels: &[String]) -> Vec<String> {
+    std::fs::read_dir(dir.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+        .filter(|p| {
+            let lines: Vec<String> = desc(p).lines().map(String::from).collect();
+            labels.iter().all(|l| lines.contains(l))
+        })
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn every_shipped_scenario_gets_a_figure_comparing_all_its_policies() {
+    let tmp = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(crate::util::root().join("scenarios")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "ron") {
+            continue;
+        }
+        let out = tmp.path().join(path.file_stem().unwrap());
+        let args = ["run", "--quiet", "--seeds", "2", "--plots", "svg", "--out"];
+        let o = Command::new(bin())
+            .args(args)
+            .arg(&out)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let labels = policy_labels(&out);
+        let figs = comparing(&out, &labels);
+        // A bar or line figure of a metric, not only the latency CDF.
+        assert!(
+            figs.iter().any(|f| f.contains("_by_") || f.contains("_vs_")),
+            "{}: no figure compares {labels:?}; figures with all of them: {figs:?}",
+            path.display()
+        );
+    }
+}
+
+const CATEGORICAL: &str = r#"(
+    name: "cat", horizon_s: 2.0, seeds: 2,
+    agents: (count: 3),
+    policies: [(name: "fixed", bits_agent: 8, bits_server: 8), (name: "exhaustive"), (name: "paper_joint")],
+    sweep: [
+        (param: "server.discipline", values: ["Fifo", "Edf"]),
+        (param: "channel.fading", values: ["None", "Rayleigh", {"Nakagami": {"m": 2.0}}]),
+    ],
+)"#;
+
+#[test]
+fn a_categorical_sweep_gets_bars_named_by_value() {
+    let tmp = crate::util::run_in_tmp(CATEGORICAL, &["--plots", "svg"]);
+    let out = tmp.path().join("out");
+    let labels = policy_labels(&out);
+    let figs = comparing(&out, &labels);
+    for name in [
+        "miss_rate_by_discipline_fading=Rayleigh.svg",
+        "miss_rate_by_fading_discipline=Edf.svg",
+        "latency_cdf_discipline=Fifo_fading=Nakagami_m=2.0.svg",
+    ] {
+        assert!(
+            figs.iter().any(|f| f == name),
+            "no {name} with every policy in {figs:?}"
+        );
+    }
+    // Titles and categories show variants with fields readably, not as JSON.
+    let d = desc(&out.join("plots/miss_rate_by_fading_discipline=Edf.svg"));
+    assert!(d.contains("Nakagami(m=2.0)") && !d.contains('{'), "{d}");
+    assert!(d.lines().any(|l| l == "discipline = Edf"), "{d}");
+}
+
+const KINDS: &str = r#"(
+    name: "kinds", horizon_s: 2.0, seeds: 2,
+    agents: (count: 2),
+    policies: [(name: "fixed", bits_agent: 8, bits_server: 8), (name: "exhaustive")],
+    sweep: [
+        (param: "agents.mobility.Static.distance_m", values: [50.0, 150.0]),
+        (param: "channel.tx_power_dbm", values: [10.0, 20.0]),
+    ],
+    plots: [Svg, Pdf, Png],
+    figures: [
+        (kind: Line, x: "agents.mobility.Static.distance_m", y: ["latency_mean_s"], band: true,
+         log_y: true, y_limits: (0.01, 10.0), x_label: "Distance d_{k} (m)", name: "line"),
+        (kind: Bar, x: "policy", y: ["agent_energy_mean_j", "miss_rate"],
+         include: {"channel.tx_power_dbm": [20], "agents.mobility.Static.distance_m": [150]}, name: "bar"),
+        (kind: Cdf, include: {"agents.mobility.Static.distance_m": [50], "channel.tx_power_dbm": [10]}),
+        (kind: Scatter, x: "agent_energy_mean_j", y: ["distortion_upper_mean"], log_y: true, name: "scatter"),
+        (kind: Heatmap, x: "agents.mobility.Static.distance_m", rows: "channel.tx_power_dbm",
+         y: ["latency_mean_s"], name: "heat"),
+    ],
+)"#;
+
+/// A PDF's page size in points, from its `/MediaBox`.
+fn pdf_page(path: &Path) -> (f64, f64) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "{}: no PDF header", path.display());
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.trim_end().ends_with("%%EOF"),
+        "{}: no PDF trailer",
+        path.display()
+    );
+    let at = text
+        .find("/MediaBox [")
+        .unwrap_or_else(|| panic!("{}: no MediaBox", path.display()));
+    let nums: Vec<f64> = text[at + 11..]
+        .split(']')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (nums[2] - nums[0], nums[3] - nums[1])
+}
+
+#[test]
+fn each_kind_of_a_figures_spec_draws_in_svg_pdf_and_png() {
+    let tmp = crate::util::run_in_tmp(KINDS, &[]);
+    let plots = tmp.path().join("out/plots");
+    let expected: [(&str, &[&str]); 7] = [
+        (
+            "line_channel.tx_power_dbm=10.0",
+            &["Distance dk (m)", "Mean latency (s)", "fixed_8_8", "exhaustive"],
+        ),
+        (
+            "bar_agent_energy_mean_j",
+            &[
+                "Policy",
+                "Agent energy per request (J)",
+                "fixed_8_8",
+                "exhaustive",
+            ],
+        ),
+        ("bar_miss_rate", &["Policy", "Deadline miss rate"]),
+        (
+            "latency_cdf",
+            &["Latency (s)", "Fraction of requests", "fixed_8_8", "exhaustive"],
+        ),
+        (
+            "scatter",
+            &[
+                "Agent energy per request (J)",
+                "Output distortion bound DU",
+                "fixed_8_8",
+                "exhaustive",
+            ],
+        ),
+        (
+            "heat_fixed_8_8",
+            &["distance (m)", "tx power (dBm)", "fixed_8_8", "Mean latency (s)"],
+        ),
+        (
+            "heat_exhaustive",
+            &["distance (m)", "tx power (dBm)", "exhaustive"],
+        ),
+    ];
+    for (name, texts) in expected {
+        let name = name.replace("channel.", "");
+        let lines: Vec<String> = desc(&plots.join(format!("{name}.svg")))
+            .lines()
+            .map(String::from)
+            .collect();
+        for t in texts {
+            assert!(
+                lines.iter().any(|l| l == t || l.starts_with(&format!("{t}:"))),
+                "{name}.svg lacks `{t}`: {lines:?}"
+            );
+        }
+        let (w, h) = pdf_page(&plots.join(format!("{name}.pdf")));
+        assert!(
+            (w - 252.0).abs() < 0.5 && (h - 189.0).abs() < 0.5,
+            "{name}.pdf is {w} x {h} pt, not 3.5 x 2.625 in"
+        );
+        let png = std::fs::File::open(plots.join(format!("{name}.png"))).unwrap();
+        let info = png::Decoder::new(std::io::BufReader::new(png))
+            .read_info()
+            .unwrap()
+            .info()
+            .clone();
+        assert_eq!((info.width, info.height), (1512, 1134), "{name}.png");
+    }
+    // The Cdf's include kept one point.
+    let cdfs = std::fs::read_dir(&plots).unwrap().filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("latency_cdf")
+    });
+    assert_eq!(cdfs.count(), 4, "svg, pdf, png and csv of one CDF");
+}
+
+#[test]
+fn a_policys_style_is_the_same_in_studies_with_other_policy_lists() {
+    use coinfer::report::figures::{figures_of, FigureOptions};
+    let first = SCENARIO;
+    let second = SCENARIO.replace(
+        r#"[(name: "fixed", bits_agent: 8, bits_server: 8), (name: "exhaustive"), (name: "paper_joint")]"#,
+        r#"[(name: "paper_joint"), (name: "min_energy", bits_agent: 8, bits_server: 8), (name: "random"), (name: "exhaustive")]"#,
+    );
+    assert_ne!(first, second);
+    let styles = |text: &str| {
+        let tmp = crate::util::run_in_tmp(text, &["--plots", "svg"]);
+        let metrics = vec!["miss_rate".to_string()];
+        let opts = FigureOptions {
+            formats: &[],
+            specs: &[],
+            metrics: &metrics,
+            styles: &BTreeMap::new(),
+        };
+        let mut by_label = BTreeMap::new();
+        for fig in figures_of(&tmp.path().join("out"), &opts).unwrap() {
+            for s in fig.series {
+                let old = by_label.insert(s.label.clone(), s.style);
+                assert!(
+                    old.is_none_or(|o| o == s.style),
+                    "{} changes style within a study",
+                    s.label
+                );
+            }
+        }
+        by_label
+    };
+    let (a, b) = (styles(first), styles(&second));
+    for label in ["exhaustive", "paper_joint"] {
+        assert_eq!(a[label], b[label], "{label}");
+    }
+    // Within a study every policy looks different.
+    let mut seen: Vec<usize> = b.values().copied().collect();
+    seen.dedup();
+    assert_eq!(seen.len(), b.len(), "{b:?}");
+    assert_ne!(a["fixed_8_8"], a["exhaustive"]);
 }

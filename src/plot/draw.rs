@@ -528,7 +528,7 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
             let x = x0 + col_x[col];
             let y = legend_top + (row as f64 + 0.5) * legend_row_h;
             if fig.kind == Kind::Bar {
-                let (l, r, hh) = (x + swatch * 0.1, x + swatch * 0.9, legend_row_h * 0.45);
+                let (l, r, hh) = (x + swatch * 0.1, x + swatch * 0.9, legend_row_h * 0.38);
                 bar(&c, (l, r, y + hh, y - hh), &p.style)?;
                 c.marker(p.style.marker, (x + swatch / 2.0, y), on_fill(&p.style))?;
             } else {
@@ -564,7 +564,7 @@ struct Plot<'a> {
 }
 
 /// Width kept right of a heatmap for its colour bar and labels.
-const COLORBAR_W: f64 = 78.0;
+const COLORBAR_W: f64 = 100.0;
 /// Opacity of a CI band.
 const BAND_ALPHA: f64 = 0.18;
 

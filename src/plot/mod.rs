@@ -267,6 +267,15 @@ fn svg_tree(fig: &Figure) -> Result<usvg::Tree, String> {
         draw::draw_figure(&root, fig, f64::from(SVG_SCALE))?;
         root.present().map_err(|e| e.to_string())?;
     }
+    // The physical size: usvg then sizes the tree in CSS pixels (96 per inch).
+    let height_in = WIDTH_INCHES * f64::from(DESIGN_H) / f64::from(DESIGN_W);
+    let drawn = format!(
+        "<svg width=\"{}\" height=\"{}\"",
+        DESIGN_W * SVG_SCALE,
+        DESIGN_H * SVG_SCALE
+    );
+    let sized = format!("<svg width=\"{WIDTH_INCHES}in\" height=\"{height_in}in\"");
+    let svg = svg.replacen(&drawn, &sized, 1);
     let mut opt = usvg::Options {
         font_family: "DejaVu Sans".into(),
         ..usvg::Options::default()
@@ -275,17 +284,37 @@ fn svg_tree(fig: &Figure) -> Result<usvg::Tree, String> {
     usvg::Tree::from_str(&typeset::svg_text(&svg), &opt).map_err(|e| e.to_string())
 }
 
-/// The SVG file: text as paths, with the physical size declared.
+/// Every text the figure shows, in drawing order, markup removed.
+pub fn texts(tree: &usvg::Tree) -> Vec<String> {
+    fn walk(g: &usvg::Group, out: &mut Vec<String>) {
+        for n in g.children() {
+            match n {
+                usvg::Node::Group(g) => walk(g, out),
+                usvg::Node::Text(t) => out.extend(t.chunks().iter().map(|c| c.text().to_string())),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree.root(), &mut out);
+    out
+}
+
+/// The SVG file: text as paths, with the physical size declared, and the
+/// texts in a `<desc>` (one per line) for screen readers and search.
 fn svg_bytes(tree: &usvg::Tree) -> Vec<u8> {
     let svg = tree.to_string(&usvg::WriteOptions::default());
+    let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let desc: Vec<String> = texts(tree).iter().map(|t| escape(t)).collect();
+    let desc = format!("<desc>{}</desc>", desc.join("\n"));
+    let svg = match svg.find('>') {
+        Some(end) => format!("{}\n{desc}{}", &svg[..=end], &svg[end + 1..]),
+        None => svg,
+    };
     let size = tree.size();
     let height_in = WIDTH_INCHES * f64::from(DESIGN_H) / f64::from(DESIGN_W);
     let old = format!("width=\"{}\" height=\"{}\"", size.width(), size.height());
-    let new = format!(
-        "width=\"{WIDTH_INCHES}in\" height=\"{height_in}in\" viewBox=\"0 0 {} {}\"",
-        size.width(),
-        size.height()
-    );
+    let new = format!("width=\"{WIDTH_INCHES}in\" height=\"{height_in}in\"");
     svg.replacen(&old, &new, 1).into_bytes()
 }
 

@@ -477,13 +477,14 @@ fn heatmaps(res: &Results, spec: &FigureSpec, slice: &Slice, m: &str) -> Vec<Fig
                     values[w][c] = num(res.value(r, m));
                 }
             }
-            let base = format!("{m}_{}_{}_{}", short(x), short(rows), file_part(&policy));
+            let base = format!("{m}_{}_{}", short(x), short(rows));
+            let suffix = format!("_{}{}", file_part(&policy), slice.suffix);
             let title = slice
                 .title
                 .as_ref()
                 .map_or(policy.clone(), |t| format!("{policy}: {t}"));
             Figure {
-                name: figure_name(spec, &base, m, &slice.suffix),
+                name: figure_name(spec, &base, m, &suffix),
                 title: Some(spec.title.clone().unwrap_or(title)),
                 x_label: spec.x_label.clone().unwrap_or_else(|| label_of(x)),
                 y_label: spec.y_label.clone().unwrap_or_else(|| label_of(rows)),
@@ -507,7 +508,18 @@ pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, Fi
     if opts.formats.is_empty() {
         return Ok(Vec::new());
     }
+    let out = dir.join("plots");
+    let mut files = Vec::new();
+    for f in &figures_of(dir, opts)? {
+        files.extend(render(f, &out, opts.formats)?);
+    }
+    Ok(files)
+}
+
+/// The figures [`draw_results`] draws, from the files of a result folder.
+pub fn figures_of(dir: &Path, opts: &FigureOptions) -> Result<Vec<Figure>, FigureError> {
     let summary = Table::read(&dir.join("summary.csv"))?;
+    summary.need("policy")?;
     let params = summary
         .params("policy")
         .iter()
@@ -537,12 +549,7 @@ pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, Fi
         figures.extend(paired_figures(dir, &res, opts.metrics)?);
         figures.extend(timelines(&dir.join("trace"), &res)?);
     }
-    let out = dir.join("plots");
-    let mut files = Vec::new();
-    for f in &figures {
-        files.extend(render(f, &out, opts.formats)?);
-    }
-    Ok(files)
+    Ok(figures)
 }
 
 /// Paired differences against the reference policy, against each numeric axis.
@@ -552,6 +559,9 @@ fn paired_figures(dir: &Path, res: &Results, metrics: &[String]) -> Result<Vec<F
         return Ok(Vec::new());
     }
     let paired = Table::read(&path)?;
+    if paired.rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let (pol, refc, met, diff, ci) = (
         paired.need("policy")?,
         paired.need("reference")?,
@@ -706,24 +716,24 @@ fn latency_cdfs(path: &Path, res: &Results, spec: &FigureSpec) -> Result<Vec<Fig
     let points = doc["points"]
         .as_array()
         .ok_or_else(|| input("no `points` list".into()))?;
-    let varies = |p: &str| {
-        res.summary
-            .rows
-            .iter()
-            .any(|r| res.value(r, p) != res.value(&res.summary.rows[0], p))
-    };
+    // The included points, each with its parameters in the sweep's order
+    // (a JSON object's keys come sorted).
+    let included = |p: &str, v: &str| spec.include.get(p).is_none_or(|allowed| listed(v, allowed));
+    let points: Vec<(Vec<(String, String)>, &serde_json::Value)> = points
+        .iter()
+        .map(|pt| {
+            let params: Vec<(String, String)> = res
+                .params
+                .iter()
+                .filter_map(|p| Some((p.clone(), pt["params"][p].as_str()?.to_string())))
+                .collect();
+            (params, pt)
+        })
+        .filter(|(params, _)| params.iter().all(|(p, v)| included(p, v)))
+        .collect();
+    let varies = |k: usize| points.iter().any(|(ps, _)| ps[k].1 != points[0].0[k].1);
     let mut figures = Vec::new();
-    for pt in points {
-        let params: Vec<(String, String)> = pt["params"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(p, v)| (p.clone(), v.as_str().unwrap_or_default().to_string()))
-            .collect();
-        let included = |p: &str, v: &str| spec.include.get(p).is_none_or(|allowed| listed(v, allowed));
-        if !params.iter().all(|(p, v)| included(p, v)) {
-            continue;
-        }
+    for (params, pt) in &points {
         let mut series = Vec::new();
         for p in pt["policies"].as_array().into_iter().flatten() {
             let label = p["policy"].as_str().unwrap_or_default().to_string();
@@ -739,8 +749,9 @@ fn latency_cdfs(path: &Path, res: &Results, spec: &FigureSpec) -> Result<Vec<Fig
         }
         let suffix: String = params
             .iter()
-            .filter(|(p, _)| varies(p))
-            .map(|(p, v)| format!("_{}={}", short(p), file_part(v)))
+            .enumerate()
+            .filter(|(k, _)| varies(*k))
+            .map(|(_, (p, v))| format!("_{}={}", short(p), file_part(v)))
             .collect();
         let title = params
             .iter()

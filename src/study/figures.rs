@@ -68,7 +68,7 @@ pub fn check_figure(spec: &FigureSpec, axes: &[String]) -> Result<(), (String, S
         ("y_limits", spec.y_limits, spec.log_y),
     ] {
         if let Some((lo, hi)) = limits {
-            if !(lo < hi) || (log && lo <= 0.0) {
+            if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) || (log && lo <= 0.0) {
                 return Err((
                     field.into(),
                     format!("invalid limits ({lo}, {hi}): expected low < high, and low > 0 on a log axis"),
