@@ -84,8 +84,10 @@ fn tidy_csv_is_the_summary_in_long_format() {
         crate::util::column(&tidy, "n"),
         crate::util::column(&tidy, "unit"),
     );
-    // Unit variants stay strings pandas keeps ("None" is not a missing value to it once quoted).
-    assert_eq!(fading[0], "None");
+    // pandas reads `None` (quoted or not) as a missing value: it is written
+    // `None()`, the empty field list of a variant; other values stay as written.
+    assert_eq!(fading[0], "None()");
+    assert_eq!(fading[fading.len() - 1], "Rayleigh");
     for (i, row) in (0..4).zip(0..) {
         for m in ["latency_mean_s", "miss_rate", "agent_energy_mean_j"] {
             let k = (0..metric.len())

@@ -390,6 +390,15 @@ const EXTRA: &str = r#"(
     ],
     filter: ["channel.tx_power_dbm < 20", "agents.deadline_s >= 0.3"],
     extends: "scenarios/minimal.ron", extends: "scenarios/congested.ron",
+    ci_metrics: Some(["miss_rate"]), ci_abs: Some(0.01),
+    plots: Some([Svg, Pdf]), plots: Some([]), styles: {"fixed_8_8": 3},
+    figures: [
+        (kind: Line, x: "channel.tx_power_dbm", y: ["miss_rate"], band: true, log_y: true, y_limits: (0.1, 1.0)),
+        (kind: Bar, x: "policy", y: ["latency_mean_s", "agent_energy_mean_j"], include: {"policy": ["f"]}),
+        (kind: Cdf, include: {"channel.tx_power_dbm": [10]}, name: "c"),
+        (kind: Scatter, x: "agent_energy_mean_j", y: ["distortion_upper_mean"]),
+        (kind: Heatmap, x: "channel.tx_power_dbm", rows: "agents.count", y: ["latency_p99_s"], series: "policy"),
+    ],
 )"#;
 
 /// Numbers worth trying anywhere.

@@ -311,3 +311,31 @@ fn invalid_name_is_rejected() {
         assert!(render(&fig, tmp.path(), &[Format::Svg]).is_err(), "{name:?}");
     }
 }
+
+/// Issue 14: a long title (a sweep point with several variant values) is
+/// drawn whole, shrunk to the figure's width, not cut off.
+#[test]
+fn a_long_title_shrinks_to_fit() {
+    let mut fig = sweep_figure();
+    fig.title = Some(
+        "service = LogNormal(sigma=0.5), fading = Nakagami(m=2.0), discipline = Edf, distance_m = 150.0"
+            .into(),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let written = render(&fig, tmp.path(), &[Format::Svg]).unwrap();
+    let svg = std::fs::read_to_string(&written[0]).unwrap();
+    assert!(svg_texts(&svg).contains(fig.title.as_ref().unwrap()));
+    // Every glyph outline lies within the 1008-unit-wide drawing.
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let max_x = doc
+        .descendants()
+        .filter_map(|n| n.attribute("d"))
+        .flat_map(|d| {
+            d.split(['M', 'L', 'C', 'Q', 'Z'])
+                .map(str::trim)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|pair| pair.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
+        .fold(0.0, f64::max);
+    assert!(max_x <= 1008.0, "drawn up to x = {max_x}");
+}

@@ -511,15 +511,9 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
 
     // ---- title and legend ----
     if let Some(t) = &fig.title {
-        c.text(
-            t,
-            (w / 2.0, title_y),
-            LABEL_EM,
-            black,
-            HPos::Center,
-            VPos::Top,
-            false,
-        )?;
+        // A long title shrinks to fit the width rather than being cut off.
+        let em = LABEL_EM.min(LABEL_EM * (w - 2.0 * PAD) / text_w(t, LABEL_EM).max(1.0));
+        c.text(t, (w / 2.0, title_y), em, black, HPos::Center, VPos::Top, false)?;
     }
     if n > 0 {
         let x0 = ((left + right) / 2.0 - legend_w / 2.0).clamp(PAD, (w - PAD - legend_w).max(PAD));

@@ -271,7 +271,8 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
 
 /// `tidy.csv` as text: the summary in long format, one row per (point,
 /// policy, column) with its mean, CI half-width (empty for pooled latency
-/// quantiles), number of seeds and unit, for pandas or xarray.
+/// quantiles), number of seeds and unit, for pandas or xarray (parameter
+/// values made [`pandas_safe`]).
 pub fn tidy_csv(rows: &[SummaryRow]) -> String {
     let mut header = param_names(rows.first().map(|r| &r.params));
     header.extend(["policy", "metric", "mean", "ci95", "n", "unit"].map(String::from));
@@ -283,7 +284,7 @@ pub fn tidy_csv(rows: &[SummaryRow]) -> String {
                     Cell::PerRun(mean, ci95) => (num(mean), num(ci95)),
                     Cell::Pooled(v) => (num(v), String::new()),
                 };
-                let mut rec: Vec<String> = r.params.iter().map(|(_, v)| v.clone()).collect();
+                let mut rec: Vec<String> = r.params.iter().map(|(_, v)| pandas_safe(v)).collect();
                 rec.extend([
                     r.policy.clone(),
                     m.name.into(),
@@ -296,6 +297,22 @@ pub fn tidy_csv(rows: &[SummaryRow]) -> String {
             })
         }),
     )
+}
+
+/// Words pandas' `read_csv` takes for a missing value by default.
+const PANDAS_NA: [&str; 10] = [
+    "None", "NA", "N/A", "n/a", "NULL", "null", "NaN", "nan", "<NA>", "#N/A",
+];
+
+/// A parameter value as `tidy.csv` writes it: a unit variant that pandas
+/// would read as missing (fading `None`) gets the empty field list of a
+/// variant, `None()`, so it stays a category.
+fn pandas_safe(value: &str) -> String {
+    if PANDAS_NA.contains(&value) {
+        format!("{value}()")
+    } else {
+        value.to_string()
+    }
 }
 
 /// `paired.csv` as text, one row per (point, policy, metric).
