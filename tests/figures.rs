@@ -432,3 +432,53 @@ fn a_policys_style_is_the_same_in_studies_with_other_policy_lists() {
     assert_eq!(seen.len(), b.len(), "{b:?}");
     assert_ne!(a["fixed_8_8"], a["exhaustive"]);
 }
+
+/// Issue 14: `figures`, `plots` and `styles` are not part of the study: a
+/// rerun with other formats simulates nothing, and `plots/` then holds only
+/// the formats asked for (none with `--plots none`).
+#[test]
+fn changing_only_the_figures_redraws_without_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.ron"), "(seeds: 2, horizon_s: 2.0)").unwrap();
+    let run = |extra: &[&str]| {
+        let o = Command::new(bin())
+            .arg("run")
+            .args(extra)
+            .args(["--out", "o", "s.ron"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let extensions = || {
+        let mut v: Vec<String> = std::fs::read_dir(d.join("o/plots"))
+            .map(|r| {
+                r.map(|e| {
+                    e.unwrap()
+                        .path()
+                        .extension()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v.dedup();
+        v
+    };
+    run(&[]);
+    assert_eq!(extensions(), ["csv", "png", "svg"]);
+    std::fs::write(
+        d.join("s.ron"),
+        "(seeds: 2, horizon_s: 2.0, plots: [Pdf], styles: {\"fixed_8_8\": 3})",
+    )
+    .unwrap();
+    assert!(run(&[]).contains("(0 simulated, 2 resumed)"));
+    assert_eq!(extensions(), ["csv", "pdf"]);
+    assert!(run(&["--plots", "none"]).contains("(0 simulated, 2 resumed)"));
+    assert!(!d.join("o/plots").exists());
+}

@@ -504,11 +504,20 @@ fn heatmaps(res: &Results, spec: &FigureSpec, slice: &Slice, m: &str) -> Vec<Fig
 /// Draws the figures of a simulation result folder into `dir/plots/`: the
 /// specs' (or the default set, with paired differences and `--trace`
 /// timelines), in each format, each with its data as CSV.
+///
+/// The figures of an earlier drawing are removed first, so `plots/` holds
+/// just what these options draw (nothing with no format).
 pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
+    let out = dir.join("plots");
+    if out.is_dir() {
+        std::fs::remove_dir_all(&out).map_err(|e| FigureError::Input {
+            path: out.clone(),
+            message: format!("cannot clear the earlier figures: {e}"),
+        })?;
+    }
     if opts.formats.is_empty() {
         return Ok(Vec::new());
     }
-    let out = dir.join("plots");
     let mut files = Vec::new();
     for f in &figures_of(dir, opts)? {
         files.extend(render(f, &out, opts.formats)?);
