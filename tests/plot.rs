@@ -138,14 +138,6 @@ fn svg_texts(svg: &str) -> Vec<String> {
         .collect()
 }
 
-fn png_size(path: &Path) -> (u32, u32) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().expect("PNG header");
-    let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
-    let info = reader.next_frame(&mut buf).expect("PNG must decode");
-    (info.width, info.height)
-}
-
 fn check_figure(fig: &Figure, extra_texts: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = out_dir(tmp.path());
@@ -178,7 +170,7 @@ fn check_figure(fig: &Figure, extra_texts: &[&str]) {
     assert!(!svg.contains("font-family"), "no font named: glyphs are outlines");
     assert!(svg.contains("width=\"3.5in\""), "physical width declared");
 
-    assert_eq!(png_size(&written[1]), (PNG_WIDTH, PNG_HEIGHT));
+    assert_eq!(crate::util::png_size(&written[1]), (PNG_WIDTH, PNG_HEIGHT));
 
     // No temporary files are left behind.
     let leftovers: Vec<_> = std::fs::read_dir(&dir)

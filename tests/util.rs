@@ -76,3 +76,12 @@ pub fn run_in_tmp(text: &str, extra: &[&str]) -> tempfile::TempDir {
     );
     tmp
 }
+
+/// The size of a PNG file, which must decode whole.
+pub fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
+    let info = reader.next_frame(&mut buf).expect("PNG must decode");
+    (info.width, info.height)
+}
