@@ -1,0 +1,125 @@
+//! The figures of `coinfer distortion`: per-weight distortion against bits
+//! with the bounds, and the output approximation against forward passes.
+
+use super::{num, FigureError, Table};
+use crate::plot::{render, Figure, Format, Kind, Point, Series};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Draws `coinfer distortion`'s figures from `dir/distortion.csv` and
+/// `dir/output.csv` into `dir/plots/`.
+pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
+    let t = Table::read(&dir.join("distortion.csv"))?;
+    let c = |n: &str| t.need(n);
+    let (block, quant, bits, meas, lo, up) = (
+        c("block")?,
+        c("quantizer")?,
+        c("bits")?,
+        c("measured")?,
+        c("lower")?,
+        c("upper")?,
+    );
+    let mut blocks: Vec<String> = Vec::new();
+    let mut quantizers: Vec<String> = Vec::new();
+    for r in &t.rows {
+        if !blocks.contains(&r[block]) {
+            blocks.push(r[block].clone());
+        }
+        if !quantizers.contains(&r[quant]) {
+            quantizers.push(r[quant].clone());
+        }
+    }
+    let mut figures = Vec::new();
+    for b in &blocks {
+        let rows: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[block] == *b).collect();
+        // Bounds once per bit-width (they do not depend on the quantizer).
+        let bound = |col: usize| -> Vec<Point> {
+            let mut m: BTreeMap<u8, f64> = BTreeMap::new();
+            for r in &rows {
+                m.entry(r[bits].parse().unwrap_or(0)).or_insert(num(&r[col]));
+            }
+            m.into_iter().map(|(b, v)| Point::new(b as f64, v)).collect()
+        };
+        let mut series = vec![
+            Series {
+                label: "D_{U} (upper bound)".into(),
+                style: 0,
+                points: bound(up),
+            },
+            Series {
+                label: "D_{L} (lower bound)".into(),
+                style: 1,
+                points: bound(lo),
+            },
+        ];
+        for (k, q) in quantizers.iter().enumerate() {
+            series.push(Series {
+                label: q.clone(),
+                style: 2 + k,
+                points: rows
+                    .iter()
+                    .filter(|r| r[quant] == *q)
+                    .map(|r| Point::new(num(&r[bits]), num(&r[meas])))
+                    .collect(),
+            });
+        }
+        let safe: String = b
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        figures.push(Figure {
+            name: format!("distortion_{safe}"),
+            title: Some(format!("block {b}")),
+            x_label: "Bit-width b (bits)".into(),
+            y_label: "Per-weight distortion E|w − Q(w)|".into(),
+            y_log: true,
+            kind: Kind::Lines,
+            series,
+            ..Figure::default()
+        });
+    }
+    let o = Table::read(&dir.join("output.csv"))?;
+    let oc = |n: &str| o.need(n);
+    let (q, form, set, pred, measd) = (
+        oc("quantizer")?,
+        oc("form")?,
+        oc("set")?,
+        oc("predicted")?,
+        oc("measured")?,
+    );
+    let mut groups: Vec<(String, Vec<Point>)> = Vec::new();
+    for r in o.rows.iter().filter(|r| r[set] == "heldout") {
+        let label = format!("{} {}", r[q], r[form]);
+        let p = Point::new(num(&r[measd]), num(&r[pred]));
+        match groups.iter_mut().find(|g| g.0 == label) {
+            Some(g) => g.1.push(p),
+            None => groups.push((label, vec![p])),
+        }
+    }
+    let series: Vec<Series> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(k, (label, points))| Series {
+            label,
+            style: k,
+            points,
+        })
+        .collect();
+    figures.push(Figure {
+        name: "output_approximation".into(),
+        title: Some("held-out bit-width mixes (ideal: predicted = measured)".into()),
+        x_label: "Measured output distortion E‖y − ŷ‖₁".into(),
+        y_label: "Predicted output distortion".into(),
+        x_log: true,
+        y_log: true,
+        kind: Kind::Scatter,
+        series,
+        ..Figure::default()
+    });
+    let out = dir.join("plots");
+    let mut files = Vec::new();
+    for f in &figures {
+        files.extend(render(f, &out, formats)?);
+    }
+    Ok(files)
+}
