@@ -211,15 +211,18 @@ impl<'s> Runner<'s> {
         let old: Option<Manifest> = std::fs::read(&m)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
-        if self.resume {
-            if let Some(old) = old.filter(|o| o.scenario_hash != manifest.scenario_hash) {
-                return Err(RunError::Stale {
-                    dir: dir.to_path_buf(),
-                    found: old.scenario_hash,
-                });
-            }
-        } else {
-            // A fresh run: batches of an earlier run here are not ours.
+        if let Some(old) = old
+            .as_ref()
+            .filter(|o| self.resume && o.scenario_hash != manifest.scenario_hash)
+        {
+            return Err(RunError::Stale {
+                dir: dir.to_path_buf(),
+                found: old.scenario_hash.clone(),
+            });
+        }
+        // Batches of a fresh run, or of another build of coinfer (whose
+        // model may differ), are not reused.
+        if !self.resume || old.is_some_and(|o| o.build != manifest.build) {
             for e in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
                 if e.path().extension().is_some_and(|x| x == "bin") {
                     std::fs::remove_file(e.path()).map_err(io_err(&e.path()))?;

@@ -179,6 +179,16 @@ pub struct Manifest {
     pub seeds: SeedPlan,
     /// Whether every batch of the shard is on disk.
     pub complete: bool,
+    /// The coinfer that simulated the batches ([`build`]): another build's
+    /// are simulated again, not reused.
+    #[serde(default)]
+    pub build: String,
+}
+
+/// This program's version and git commit, which name the code that
+/// simulated a batch.
+pub fn build() -> String {
+    format!("{} {}", env!("CARGO_PKG_VERSION"), env!("COINFER_GIT_COMMIT"))
 }
 
 impl Manifest {
@@ -191,6 +201,7 @@ impl Manifest {
             base_seed: study.base_seed,
             seeds: study.seeds.clone(),
             complete: false,
+            build: build(),
         }
     }
 
@@ -340,6 +351,15 @@ fn check_shard_set(dirs: &[PathBuf], manifests: &[Manifest]) -> Result<(), Merge
                 m.shard,
                 m.of,
                 m.of
+            )));
+        }
+        if m.build != first.build {
+            return Err(MergeError::Mismatch(format!(
+                "{} was simulated by coinfer {} but {} by coinfer {}: run the shards with one build",
+                dirs[0].display(),
+                first.build,
+                d.display(),
+                m.build
             )));
         }
         if m.of != first.of {

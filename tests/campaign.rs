@@ -288,3 +288,29 @@ fn ci_metrics_are_checked_against_the_schema() {
         ]
     );
 }
+
+/// Review of issue 14: a rerun reused the batches another build of coinfer
+/// had simulated (its model may differ), with nothing said. They are
+/// simulated again; `--trace` also simulates again, so the trace is whole.
+#[test]
+fn batches_of_another_build_or_without_a_trace_are_simulated_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("b.ron"), B).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--out", "o", "--plots", "none"];
+        args.extend_from_slice(extra);
+        args.push("b.ron");
+        ok(&args, d)
+    };
+    assert!(run(&[]).contains("(2 simulated, 0 resumed)"));
+    assert!(run(&[]).contains("(0 simulated, 2 resumed)"));
+    let m = d.join("o/shards/0-of-1/manifest.json");
+    let text = std::fs::read_to_string(&m).unwrap();
+    let build = coinfer::shard::build();
+    assert!(text.contains(&build), "{text}");
+    std::fs::write(&m, text.replace(&build, "0.0.1 an older commit")).unwrap();
+    assert!(run(&[]).contains("(2 simulated, 0 resumed)"));
+    assert!(run(&["--trace"]).contains("(2 simulated, 0 resumed)"));
+    assert_eq!(std::fs::read_dir(d.join("o/trace")).unwrap().count(), 2);
+}

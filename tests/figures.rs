@@ -163,6 +163,20 @@ fn plot_redraws_the_same_figures_from_a_copied_folder() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown metric `nope`"));
 }
 
+/// Every file of a folder, by name.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Issue 14: the texts of an SVG figure (its `<desc>`: glyphs are outlines).
 fn desc(svg: &Path) -> String {
     let text = std::fs::read_to_string(svg).unwrap();
@@ -371,6 +385,13 @@ fn each_kind_of_a_figures_spec_draws_in_svg_pdf_and_png() {
         let png = plots.join(format!("{name}.png"));
         assert_eq!(crate::util::png_size(&png), (1512, 1134), "{name}.png");
     }
+    // Redrawn in new processes, every file is the same, byte for byte (the
+    // band's transparency once made the PDFs vary).
+    let before = snapshot(&plots);
+    for _ in 0..3 {
+        ok(&["plot", "out"], tmp.path());
+        assert!(snapshot(&plots) == before, "a redrawn figure differs");
+    }
     // The Cdf's include kept one point.
     let cdfs = std::fs::read_dir(&plots).unwrap().filter(|e| {
         e.as_ref()
@@ -472,4 +493,146 @@ fn changing_only_the_figures_redraws_without_simulating() {
     assert_eq!(extensions(), ["csv", "pdf"]);
     assert!(run(&["--plots", "none"]).contains("(0 simulated, 2 resumed)"));
     assert!(!d.join("o/plots").exists());
+}
+
+/// Review of issue 14, found by trying specs as a user would: each was
+/// silently wrong or lost figures before its fix.
+mod review {
+    use super::*;
+
+    const BASE: &str = r#"(
+    name: "rv", horizon_s: 1.0, seeds: 2,
+    policies: [(name: "fixed", bits_agent: 4, bits_server: 8), (name: "fixed", bits_agent: 8, bits_server: 16)],
+    sweep: [
+        (param: "server.discipline", values: ["Fifo", "Edf"]),
+        (param: "channel.fading", values: ["None", "Rayleigh"]),
+    ],
+    figures: FIGURES,
+)"#;
+
+    fn with(figures: &str) -> String {
+        BASE.replace("FIGURES", figures)
+    }
+
+    fn coinfer(args: &[&str], dir: &Path) -> (bool, String) {
+        let o = Command::new(bin()).args(args).current_dir(dir).output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn a_series_over_a_parameter_splits_the_policies() {
+        let tmp = crate::util::run_in_tmp(
+            &with(
+                r#"[(kind: Bar, x: "server.discipline", series: "channel.fading", y: ["miss_rate"], name: "m")]"#,
+            ),
+            &["--plots", "svg"],
+        );
+        let plots = tmp.path().join("out/plots");
+        for policy in ["fixed_4_8", "fixed_8_16"] {
+            let csv = std::fs::read_to_string(plots.join(format!("m_policy={policy}.csv"))).unwrap();
+            // One bar per (series, x): two fadings × two disciplines.
+            assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+            assert!(
+                desc(&plots.join(format!("m_policy={policy}.svg"))).contains(&format!("policy = {policy}"))
+            );
+        }
+    }
+
+    #[test]
+    fn two_policies_never_share_a_look() {
+        let tmp = crate::util::run_in_tmp(
+            &with(
+                r#"[(kind: Bar, x: "policy", y: ["latency_mean_s"], include: {"server.discipline": ["Fifo"], "channel.fading": ["None"]}, name: "b")]"#,
+            ),
+            &["--plots", "pdf"],
+        );
+        let d = tmp.path();
+        use coinfer::report::figures::{figures_of, FigureOptions};
+        let opts = FigureOptions {
+            formats: &[],
+            specs: &[],
+            metrics: &["miss_rate".to_string()],
+            styles: &BTreeMap::new(),
+        };
+        let fig = figures_of(&d.join("out"), &opts).unwrap().remove(0);
+        assert_eq!(
+            coinfer::plot::label_style("fixed_4_8"),
+            coinfer::plot::label_style("fixed_8_16"),
+            "the hash collides"
+        );
+        assert_ne!(fig.series[0].style, fig.series[1].style, "{:?}", fig.series);
+    }
+
+    #[test]
+    fn bad_specs_are_refused_before_simulating_or_keep_the_figures() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        for (figures, says) in [
+            (
+                r#"[(kind: Line, x: "channel.fading", y: ["miss_rate"])]"#,
+                "use kind: Bar",
+            ),
+            (
+                r#"[(kind: Heatmap, x: "channel.fading", rows: "channel.fading", y: ["miss_rate"])]"#,
+                "name two parameters",
+            ),
+            (
+                r#"[(kind: Bar, x: "policy", y: ["miss_rate"], y_limits: (0, inf))]"#,
+                "finite low < high",
+            ),
+        ] {
+            std::fs::write(d.join("s.ron"), with(figures)).unwrap();
+            let (ok, err) = coinfer(&["check", "s.ron"], d);
+            assert!(
+                !ok && err.contains(says) && err.contains("figures[0]") && err.contains("s.ron:"),
+                "{err}"
+            );
+        }
+        std::fs::write(d.join("s.ron"), with("[]")).unwrap();
+        assert!(coinfer(&["run", "--quiet", "--out", "o", "s.ron"], d).0);
+        let before = std::fs::read_dir(d.join("o/plots")).unwrap().count();
+        for (figures, says) in [
+            (
+                r#"[(kind: Cdf, include: {"channel.fading": ["Rician"]})]"#,
+                "selects no point",
+            ),
+            (
+                r#"[(kind: Bar, x: "policy", y: ["miss_rate"], name: "a"), (kind: Bar, x: "policy", y: ["latency_mean_s"], name: "a")]"#,
+                "two figures would be written",
+            ),
+        ] {
+            std::fs::write(d.join("f.ron"), figures).unwrap();
+            let (ok, err) = coinfer(&["plot", "o", "--figures", "f.ron"], d);
+            assert!(!ok && err.contains(says), "{err}");
+            assert_eq!(
+                std::fs::read_dir(d.join("o/plots")).unwrap().count(),
+                before,
+                "figures lost"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unsharded_run_clears_the_shards_of_an_earlier_sharded_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("s.ron"), with("[]")).unwrap();
+        for shard in ["0/2", "1/2"] {
+            assert!(
+                coinfer(
+                    &["run", "--quiet", "--plots", "none", "--shard", shard, "--out", "o", "s.ron"],
+                    d
+                )
+                .0
+            );
+        }
+        assert!(coinfer(&["merge", "o"], d).0);
+        assert!(coinfer(&["run", "--quiet", "--plots", "none", "--out", "o", "s.ron"], d).0);
+        let (ok, err) = coinfer(&["merge", "o"], d);
+        assert!(ok, "{err}");
+        assert!(!d.join("o/shards/0-of-2").exists());
+    }
 }

@@ -792,12 +792,15 @@ fn issue_10_a_half_written_result_folder_is_not_drawn() {
     let d = tmp.path();
     std::fs::write(d.join("a.ron"), "(horizon_s: 1.0, seeds: 2)").unwrap();
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
-    // The rerun's figures cannot be written: `plots` is now a file.
-    std::fs::remove_dir_all(d.join("o/plots")).unwrap();
-    std::fs::write(d.join("o/plots"), "in the way").unwrap();
+    // The rerun's `paired.csv` cannot be written (a folder is in the way),
+    // after `summary.csv` was. (Figures come after the data, so a figure
+    // that fails leaves a complete folder: issue 14.)
+    std::fs::remove_file(d.join("o/paired.csv")).unwrap();
+    std::fs::create_dir(d.join("o/paired.csv")).unwrap();
+    std::fs::write(d.join("o/paired.csv/x"), "in the way").unwrap();
     let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);
     assert!(!o.status.success());
-    std::fs::remove_file(d.join("o/plots")).unwrap();
+    std::fs::remove_dir_all(d.join("o/paired.csv")).unwrap();
     fails_with(&bin(), &["plot", "o"], d, "were being written when a run stopped");
     // Running again completes the folder, and it draws.
     ok_in(&bin(), &["run", "--quiet", "--out", "o", "a.ron"], d);

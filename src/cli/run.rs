@@ -38,7 +38,8 @@ pub struct Args {
     /// the same scenario runs only what is missing). Kept for scripts.
     #[arg(long = "resume")]
     _resume: bool,
-    /// Also write one CSV row per request to OUT/trace/ (large).
+    /// Also write one CSV row per request to OUT/trace/ (large; simulates
+    /// every run again, as reused runs have no trace).
     #[arg(long)]
     trace: bool,
     /// No progress bar and no final line.
@@ -248,7 +249,8 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         .progress(!args.quiet)
         .shard(si, sn)
         .out_dir(&out)
-        .resume(true)
+        // A trace needs every run simulated: reused batches have none.
+        .resume(!args.trace)
         .trace(args.trace)
         .interrupt(&STOP)
         .run();
@@ -260,9 +262,10 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let runs = results.simulated + results.resumed;
     if sn == 1 {
         write_results(&out, &study, &results.points, wall, results.simulated == 0)?;
-    }
-    if sn == 1 {
         warn_imprecise(&study, &results.points);
+        // The results now stand on their own: shards of an earlier sharded
+        // run of this study would only confuse a later merge.
+        campaign::clear_other_shard_sets(&out).with_context(|| format!("cannot clear {}", out.display()))?;
     }
     if !args.quiet {
         let what = if sn == 1 {

@@ -559,7 +559,7 @@ struct Plot<'a> {
 
 /// Width kept right of a heatmap for its colour bar and labels.
 const COLORBAR_W: f64 = 100.0;
-/// Opacity of a CI band.
+/// Strength of a CI band's colour (the rest is white).
 const BAND_ALPHA: f64 = 0.18;
 
 /// An axis for `values`, or over the categories, or over a fixed range.
@@ -624,9 +624,15 @@ fn draw_lines<DB: DrawingBackend>(c: &Canvas<DB>, fig: &Figure, prepared: &[Prep
                     .map(|&(x, y, e)| (xmap(x), floor(y - e).min(plot.bottom))),
             );
             if poly.len() >= 4 {
+                // Opaque (the colour lightened), with its edges drawn: PDF
+                // transparency would make the file's bytes vary run to run.
                 let RGBColor(r, g, b) = p.style.color;
-                let px: Vec<(i32, i32)> = poly.iter().map(|&q| c.p(q)).collect();
-                c.draw(&Polygon::new(px, RGBAColor(r, g, b, BAND_ALPHA).filled()))?;
+                let light =
+                    |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * (1.0 - BAND_ALPHA)).round() as u8;
+                c.polygon(&poly, RGBColor(light(r), light(g), light(b)))?;
+                let n = poly.len() / 2;
+                c.path(&poly[..n], p.style.color, ERR_W * 0.5, &[])?;
+                c.path(&poly[n..], p.style.color, ERR_W * 0.5, &[])?;
             }
         }
     }

@@ -105,6 +105,17 @@ pub fn clear_others(out: &Path, hash: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// Removes every shard folder but the unsharded run's (`shards/0-of-1`).
+pub fn clear_other_shard_sets(out: &Path) -> io::Result<()> {
+    let Ok(entries) = std::fs::read_dir(out.join("shards")) else {
+        return Ok(());
+    };
+    for e in entries.flatten().filter(|e| e.file_name() != "0-of-1") {
+        remove_any(&e.path())?;
+    }
+    Ok(())
+}
+
 /// Removes a file or a folder; a missing one is fine.
 fn remove_any(path: &Path) -> io::Result<()> {
     let removed = match std::fs::symlink_metadata(path) {

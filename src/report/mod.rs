@@ -534,8 +534,10 @@ pub fn write_results(
         metrics: &metrics,
         styles: &sc.styles,
     };
+    // The data are complete: a figure that fails leaves them usable by `coinfer plot`.
+    std::fs::remove_file(&mark).map_err(io(&mark))?;
     figures::draw_results(out, &opts)?;
-    std::fs::remove_file(&mark).map_err(io(&mark))
+    Ok(())
 }
 
 /// The figure formats of a scenario that does not set `plots`.

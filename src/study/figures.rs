@@ -5,9 +5,14 @@ use crate::metrics::schema;
 use crate::plot::spec::{FigureKind, FigureSpec};
 use crate::scenario::closest;
 
-/// Checks one spec; `axes` are the study's sweep parameters. The error names
-/// the field within the spec (`y[0]`, `x`, …) and what is wrong.
-pub fn check_figure(spec: &FigureSpec, axes: &[String]) -> Result<(), (String, String)> {
+/// Checks one spec; `axes` are the study's sweep parameters, `categorical`
+/// those among them whose values are not all numbers. The error names the
+/// field within the spec (`y[0]`, `x`, …) and what is wrong.
+pub fn check_figure(
+    spec: &FigureSpec,
+    axes: &[String],
+    categorical: &[String],
+) -> Result<(), (String, String)> {
     for (i, y) in spec.y.iter().enumerate() {
         metric(y).map_err(|m| (format!("y[{i}]"), m))?;
     }
@@ -45,10 +50,20 @@ pub fn check_figure(spec: &FigureSpec, axes: &[String]) -> Result<(), (String, S
             format!("a {:?} figure needs at least one metric in `y`", spec.kind),
         ));
     }
-    if spec.kind == FigureKind::Line && spec.x.as_deref() == Some("policy") {
+    let x = spec.x.as_deref().unwrap_or_default();
+    if spec.kind == FigureKind::Line && (x == "policy" || categorical.iter().any(|c| c == x)) {
         return Err((
             "x".into(),
-            "a Line figure needs a numeric sweep parameter as `x`: use Bar to compare policies".into(),
+            format!("a Line figure needs a numeric sweep parameter as `x`, and `{x}` takes other values: use kind: Bar"),
+        ));
+    }
+    if spec.kind != FigureKind::Scatter
+        && x != "policy"
+        && (spec.series.as_deref() == Some(x) || spec.rows.as_deref() == Some(x))
+    {
+        return Err((
+            "x".into(),
+            format!("`{x}` is both `x` and the series or rows: name two parameters"),
         ));
     }
     if matches!(spec.kind, FigureKind::Heatmap | FigureKind::Cdf) && spec.series_by() != "policy" {
@@ -68,10 +83,12 @@ pub fn check_figure(spec: &FigureSpec, axes: &[String]) -> Result<(), (String, S
         ("y_limits", spec.y_limits, spec.log_y),
     ] {
         if let Some((lo, hi)) = limits {
-            if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) || (log && lo <= 0.0) {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) || (log && lo <= 0.0) {
                 return Err((
                     field.into(),
-                    format!("invalid limits ({lo}, {hi}): expected low < high, and low > 0 on a log axis"),
+                    format!(
+                        "invalid limits ({lo}, {hi}): expected finite low < high, and low > 0 on a log axis"
+                    ),
                 ));
             }
         }
@@ -106,18 +123,10 @@ fn axis(name: &str, axes: &[String]) -> Result<(), String> {
 
 fn check_name(name: Option<&str>) -> Result<(), (String, String)> {
     match name {
-        Some(n)
-            if n.is_empty()
-                || !n
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '='))
-                || n.starts_with('.') =>
-        {
-            Err((
-                "name".into(),
-                format!("invalid figure name {n:?}: expected letters, digits, `-`, `_`, `.` or `=`"),
-            ))
-        }
+        Some(n) if !super::is_plain_name(n) => Err((
+            "name".into(),
+            format!("invalid figure name {n:?}: expected 1 to 128 letters, digits, `-`, `_`, `.`, `+` or `=`, not starting with `.`"),
+        )),
         _ => Ok(()),
     }
 }

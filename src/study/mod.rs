@@ -256,19 +256,36 @@ fn check_groups(agents: &Agents) -> Result<(), (String, String)> {
 /// Every figure spec names metrics and swept parameters of this study.
 fn check_figures(raw: &RawScenario) -> Result<(), ScenarioError> {
     let axes: Vec<String> = raw.sweep.iter().map(|a| a.param.clone()).collect();
+    let categorical: Vec<String> = raw
+        .sweep
+        .iter()
+        .filter(|a| {
+            a.values
+                .iter()
+                .any(|v| sweep::value_text(v).parse::<f64>().is_err())
+        })
+        .map(|a| a.param.clone())
+        .collect();
     for (i, spec) in raw.figures.iter().enumerate() {
-        check_figure(spec, &axes).map_err(|(f, m)| raw.error_at(&format!("figures[{i}].{f}"), m))?;
+        check_figure(spec, &axes, &categorical)
+            .map_err(|(f, m)| raw.error_at(&format!("figures[{i}].{f}"), m))?;
     }
     Ok(())
+}
+
+/// Whether `n` can name a folder or file: 1 to 128 letters, digits, `-`,
+/// `_`, `.`, `+` or `=`, not starting with `.`.
+fn is_plain_name(n: &str) -> bool {
+    let plain = n
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '='));
+    !n.is_empty() && n.len() <= 128 && !n.starts_with('.') && plain
 }
 
 /// The name becomes a folder under `results/`: it must be one plain folder name.
 fn check_name(raw: &RawScenario) -> Result<(), ScenarioError> {
     let n = &raw.name;
-    let plain = n
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '='));
-    if n.is_empty() || n.len() > 128 || n.starts_with('.') || !plain {
+    if !is_plain_name(n) {
         return Err(raw.error_at(
             "name",
             format!("invalid name {n:?}: expected a folder name of 1 to 128 letters, digits, `-`, `_`, `.`, `+` or `=`, not starting with `.`"),

@@ -122,7 +122,12 @@ pub(super) fn latency_cdfs(
             let params: Vec<(String, String)> = res
                 .params
                 .iter()
-                .filter_map(|p| Some((p.clone(), pt["params"][p].as_str()?.to_string())))
+                .map(|p| {
+                    (
+                        p.clone(),
+                        pt["params"][p].as_str().unwrap_or_default().to_string(),
+                    )
+                })
                 .collect();
             (params, pt)
         })

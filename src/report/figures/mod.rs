@@ -204,16 +204,55 @@ pub struct FigureOptions<'a> {
 }
 
 /// The summary of a result folder, ready to slice into figures.
-struct Results<'a> {
+struct Results {
     summary: Table,
     /// Sweep parameters (the columns before `policy`).
     params: Vec<String>,
-    styles: &'a BTreeMap<String, usize>,
+    /// The style of each policy label.
+    looks: BTreeMap<String, usize>,
 }
 
-impl Results<'_> {
+/// Styles a palette has: colour × marker × dash.
+const LOOKS: usize = 8 * 7 * 5;
+
+impl Results {
+    fn new(summary: Table, styles: &BTreeMap<String, usize>) -> Results {
+        let params = summary
+            .params("policy")
+            .iter()
+            .map(|&c| summary.header[c].clone())
+            .collect();
+        let mut res = Results {
+            summary,
+            params,
+            looks: BTreeMap::new(),
+        };
+        let all: Vec<usize> = (0..res.summary.rows.len()).collect();
+        let mut labels = distinct(&res, &all, "policy");
+        labels.sort();
+        // By hand first; then each label's own style, or, if an earlier
+        // label (alphabetically) already looks so, the next look of its colour.
+        let mut taken: Vec<usize> = labels.iter().filter_map(|l| styles.get(l).copied()).collect();
+        for label in labels {
+            let look = match styles.get(&label) {
+                Some(&s) => s,
+                None => {
+                    let own = label_style(&label);
+                    let s = (0..LOOKS / 8)
+                        .map(|k| (own + 8 * k) % LOOKS)
+                        .find(|s| !taken.contains(s))
+                        .unwrap_or(own);
+                    taken.push(s);
+                    s
+                }
+            };
+            res.looks.insert(label, look);
+        }
+        res
+    }
+
     fn style(&self, label: &str) -> usize {
-        self.styles
+        self.looks
             .get(label)
             .copied()
             .unwrap_or_else(|| label_style(label))
@@ -293,11 +332,16 @@ fn slices(res: &Results, spec: &FigureSpec) -> Vec<Slice> {
         FigureKind::Scatter => res.params.iter().map(String::as_str).collect(),
         _ => spec.axes().map(|(_, a)| a).collect(),
     };
-    let free: Vec<&String> = res
+    let mut free: Vec<&str> = res
         .params
         .iter()
-        .filter(|p| !placed.contains(&p.as_str()))
+        .map(String::as_str)
+        .filter(|p| !placed.contains(p))
         .collect();
+    // Series over a parameter: each policy gets figures of its own.
+    if spec.series_by() != "policy" && spec.x.as_deref() != Some("policy") {
+        free.push("policy");
+    }
     let rows: Vec<usize> = (0..res.summary.rows.len())
         .filter(|&i| {
             let r = &res.summary.rows[i];
@@ -364,6 +408,12 @@ fn distinct(res: &Results, rows: &[usize], col: &str) -> Vec<String> {
 /// The figures of an earlier drawing are removed first, so `plots/` holds
 /// just what these options draw (nothing with no format).
 pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
+    // Every figure is made before the old ones go: a bad spec keeps them.
+    let figures = if opts.formats.is_empty() {
+        Vec::new()
+    } else {
+        figures_of(dir, opts)?
+    };
     let out = dir.join("plots");
     if out.is_dir() {
         std::fs::remove_dir_all(&out).map_err(|e| FigureError::Input {
@@ -371,48 +421,50 @@ pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, Fi
             message: format!("cannot clear the earlier figures: {e}"),
         })?;
     }
-    if opts.formats.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut files = Vec::new();
-    for f in &figures_of(dir, opts)? {
+    for f in &figures {
         files.extend(render(f, &out, opts.formats)?);
     }
     Ok(files)
 }
 
 /// The figures [`draw_results`] draws, from the files of a result folder.
+/// A spec that selects nothing, or two figures with one file name, is an error.
 pub fn figures_of(dir: &Path, opts: &FigureOptions) -> Result<Vec<Figure>, FigureError> {
     let summary = Table::read(&dir.join("summary.csv"))?;
     summary.need("policy")?;
-    let params = summary
-        .params("policy")
-        .iter()
-        .map(|&c| summary.header[c].clone())
-        .collect();
-    let res = Results {
-        summary,
-        params,
-        styles: opts.styles,
-    };
+    let res = Results::new(summary, opts.styles);
     let defaults = opts.specs.is_empty();
     let specs = if defaults {
         default_specs(&res, opts.metrics)
     } else {
         opts.specs.to_vec()
     };
+    let categorical: Vec<String> = res.params.iter().filter(|p| !res.numeric(p)).cloned().collect();
     let mut figures = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
-        crate::study::check_figure(spec, &res.params)
-            .map_err(|(f, m)| FigureError::Spec(format!("figures[{i}].{f}: {m}")))?;
-        figures.extend(match spec.kind {
+        let spec_err = |m: String| FigureError::Spec(format!("figures[{i}]: {m}"));
+        crate::study::check_figure(spec, &res.params, &categorical)
+            .map_err(|(f, m)| spec_err(format!("{f}: {m}")))?;
+        let made = match spec.kind {
             FigureKind::Cdf => latency::latency_cdfs(&dir.join("histograms.json"), &res, spec)?,
-            _ => xy::spec_figures(&res, spec)?,
-        });
+            _ => xy::spec_figures(&res, spec),
+        };
+        if made.is_empty() {
+            return Err(spec_err("selects no point or policy: check its `include`".into()));
+        }
+        figures.extend(made);
     }
     if defaults {
         figures.extend(xy::paired_figures(dir, &res, opts.metrics)?);
         figures.extend(latency::timelines(&dir.join("trace"), &res)?);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(f) = figures.iter().find(|f| !names.insert(f.name.as_str())) {
+        return Err(FigureError::Spec(format!(
+            "two figures would be written to {}: give the specs different `name`s or `y`s",
+            f.name
+        )));
     }
     Ok(figures)
 }

@@ -7,16 +7,11 @@ use super::{
 };
 use crate::plot::spec::{FigureKind, FigureSpec};
 use crate::plot::{Figure, Heat, Kind, Point, Series};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The figures of one spec over the summary.
-pub(super) fn spec_figures(res: &Results, spec: &FigureSpec) -> Result<Vec<Figure>, FigureError> {
-    let x = spec.x.as_deref().unwrap_or("policy");
-    if spec.kind == FigureKind::Line && !res.numeric(x) {
-        return Err(FigureError::Spec(format!(
-            "a Line figure needs a numeric x, and `{x}` takes other values: use kind: Bar"
-        )));
-    }
+pub(super) fn spec_figures(res: &Results, spec: &FigureSpec) -> Vec<Figure> {
     let mut figures = Vec::new();
     for slice in slices(res, spec) {
         for m in &spec.y {
@@ -26,7 +21,7 @@ pub(super) fn spec_figures(res: &Results, spec: &FigureSpec) -> Result<Vec<Figur
             }
         }
     }
-    Ok(figures)
+    figures
 }
 
 /// A Line, Bar or Scatter figure of metric `m` over a slice.
@@ -184,7 +179,7 @@ pub(super) fn paired_figures(
     let pres = Results {
         params: res.params.clone(),
         summary: paired,
-        styles: res.styles,
+        looks: BTreeMap::new(),
     };
     let mut figures = Vec::new();
     for axis in res.params.iter().filter(|a| pres.numeric(a)) {
