@@ -221,6 +221,16 @@ fn bad_generators_name_the_axis() {
             "`stop: NaN` is not a number",
         ),
         ("Lnispace(start: 0, stop: 1, n: 2)", "did you mean `Linspace`?"),
+        // Review of issue 14: these gave ten 1.0s, five 100.0s and a lone 1.
+        (
+            "Range(start: 1, stop: 1.00000000000001, step: 1e-15)",
+            "repeats values once rounded",
+        ),
+        (
+            "Linspace(start: 100, stop: 100.0000000001, n: 5)",
+            "repeats values once rounded",
+        ),
+        ("Linspace(start: 1, stop: 2, n: 1)", "n = 1 gives start alone"),
     ];
     for (values, message) in cases {
         expect(&generator(values), &["bad.ron:3:", "sweep[0].values", message]);

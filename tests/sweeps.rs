@@ -485,7 +485,7 @@ fn generators_expand_to_the_written_lists() {
         ),
         (
             "agents.deadline_s",
-            "Linspace(start: 0.3, stop: 9.0, n: 1)",
+            "Linspace(start: 0.3, stop: 0.3, n: 1)",
             "[0.3]",
         ),
         (

@@ -235,7 +235,10 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     } else {
         Part::Shard(si, sn)
     };
-    check_owner(&out, &study, args.force)?;
+    if !args.force {
+        // Refused before the folder is touched (with --force, the check under the lock warns).
+        check_owner(&out, &study, false)?;
+    }
     let _lock = claim(&out, part)?;
     // Checked again under the lock; `--force` clears what another scenario left.
     check_owner(&out, &study, args.force)?;

@@ -131,6 +131,38 @@ impl Args<'_> {
 
 /// The values of generator `name` with arguments `fields`.
 fn generate(name: &str, fields: &[(String, Node)], at: usize) -> Result<Vec<Node>, (usize, String)> {
+    let values = values_of(name, fields, at)?;
+    if values.windows(2).any(|w| leaf_text(&w[0]) == leaf_text(&w[1])) {
+        return Err((
+            at,
+            format!("{name} repeats values once rounded to 12 significant digits: expected a larger step, a wider range or a smaller n"),
+        ));
+    }
+    if name != "Range" && values.len() == 1 && args_differ(fields) {
+        return Err((
+            at,
+            format!("{name} with n = 1 gives start alone, not stop: expected n >= 2, or start = stop"),
+        ));
+    }
+    Ok(values)
+}
+
+/// The text of a value (empty for a struct or list).
+fn leaf_text(v: &Node) -> &str {
+    match v {
+        Node::Leaf { text, .. } => text,
+        _ => "",
+    }
+}
+
+/// Whether a generator's `start` and `stop` are written differently.
+fn args_differ(fields: &[(String, Node)]) -> bool {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| leaf_text(v));
+    get("start") != get("stop")
+}
+
+/// The values of generator `name`, before the checks of [`generate`].
+fn values_of(name: &str, fields: &[(String, Node)], at: usize) -> Result<Vec<Node>, (usize, String)> {
     let args = Args { name, at, fields };
     match name {
         "Range" => {
