@@ -502,7 +502,7 @@ fn traced_runs_draw_timelines_that_follow_the_path() {
         &["--trace"],
     );
     let d = tmp.path();
-    let csv_text = std::fs::read_to_string(d.join("out/plots/timeline_distance_m_p00000.csv")).unwrap();
+    let csv_text = std::fs::read_to_string(d.join("out/plots/timeline_distance_m.csv")).unwrap();
     let (xs, ys) = (column(&csv_text, "x"), column(&csv_text, "y"));
     assert_eq!(xs.len(), 60);
     for (x, y) in xs.iter().zip(&ys) {
@@ -515,7 +515,7 @@ fn traced_runs_draw_timelines_that_follow_the_path() {
         // A 4 s bin spans 8 m of path.
         assert!((got - want).abs() <= 4.5, "t {t}: {got} vs {want}");
     }
-    assert!(d.join("out/plots/timeline_bits_agent_p00000.svg").exists());
+    assert!(d.join("out/plots/timeline_bits_agent.svg").exists());
 }
 
 /// Groups of agents: `summary_groups.csv` breaks the metrics down per group.

@@ -1,8 +1,8 @@
 //! Latency figures: the CDF per policy at each point, and `--trace` timelines.
 
 use super::xy::figure_name;
-use super::{compact, distinct, file_part, listed, num, short, FigureError, Results, Table};
-use crate::plot::spec::FigureSpec;
+use super::{compact, distinct, file_part, listed, num, short, slices, FigureError, Results, Table};
+use crate::plot::spec::{FigureKind, FigureSpec};
 use crate::plot::{Figure, Kind, Point, Series};
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
@@ -60,8 +60,14 @@ pub(super) fn timelines(trace: &Path, res: &Results) -> Result<Vec<Figure>, Figu
     let end = runs.values().flatten().map(|r| r.0).fold(0.0, f64::max);
     let width = end / TIMELINE_BINS as f64;
     let mut figures = Vec::new();
+    // Sweep point k of the trace files is the k-th slice of the summary.
+    let at_points = slices(res, &FigureSpec::new(FigureKind::Line));
     let points: std::collections::BTreeSet<String> = runs.keys().map(|k| k.0.clone()).collect();
     for point in points {
+        let slice = point
+            .strip_prefix('p')
+            .and_then(|k| k.parse::<usize>().ok())
+            .and_then(|k| at_points.get(k));
         for (k, (q, label)) in TIMELINE.iter().enumerate() {
             let series = runs
                 .iter()
@@ -86,7 +92,11 @@ pub(super) fn timelines(trace: &Path, res: &Results) -> Result<Vec<Figure>, Figu
                 })
                 .collect();
             figures.push(Figure {
-                name: format!("timeline_{q}_{point}"),
+                name: format!(
+                    "timeline_{q}{}",
+                    slice.map_or(format!("_{point}"), |s| s.suffix.clone())
+                ),
+                title: slice.and_then(|s| s.title.clone()),
                 x_label: "Time (s)".into(),
                 y_label: (*label).into(),
                 kind: Kind::Lines,
