@@ -304,54 +304,9 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
     if fig.title.is_some() {
         top += line(LABEL_EM) + 2.0;
     }
-    // Legend above the plot area: as many columns as fit, row-major order.
-    let long = fig.series.len() > LEGEND_LONG;
-    let (legend_em, swatch) = if long {
-        (LEGEND_EM_LONG, SWATCH_LEN_LONG)
-    } else {
-        (LEGEND_EM, SWATCH_LEN)
-    };
-    let entry_w: Vec<f64> = fig
-        .series
-        .iter()
-        .map(|s| swatch + 5.0 + text_w(&s.label, legend_em))
-        .collect();
-    let col_gap = if long { 10.0 } else { 14.0 };
-    let avail = w - 2.0 * PAD;
-    let col_w = entry_w.iter().fold(0.0, |m: f64, &e| m.max(e)) + col_gap;
-    let n = fig.series.len();
-    let cols = ((avail + col_gap) / col_w).floor().clamp(1.0, n.max(1) as f64) as usize;
-    let rows = n.div_ceil(cols);
-    // Balance the rows (e.g. 2 + 2 instead of 3 + 1); each column is as wide as its widest entry.
-    let cols = if rows > 0 { n.div_ceil(rows) } else { cols };
-    let col_x: Vec<f64> = (0..cols)
-        .scan(0.0, |x, c| {
-            let this = *x;
-            let widest = entry_w
-                .iter()
-                .skip(c)
-                .step_by(cols)
-                .fold(0.0, |m: f64, &e| m.max(e));
-            *x += widest + col_gap;
-            Some(this)
-        })
-        .collect();
-    let legend_w = (0..cols)
-        .map(|c| {
-            entry_w
-                .iter()
-                .skip(c)
-                .step_by(cols)
-                .fold(0.0, |m: f64, &e| m.max(e))
-        })
-        .sum::<f64>()
-        + col_gap * cols.saturating_sub(1) as f64;
+    let legend = Legend::layout(fig, w);
     let legend_top = top;
-    let legend_row_h = line(legend_em) + 1.0;
-    top += rows as f64 * legend_row_h;
-    if rows > 0 {
-        top += 4.0;
-    }
+    top += legend.height();
     // Reference-line labels sit in rows above the frame, staggered when they would collide.
     let mut vl_rows: Vec<f64> = vec![];
     let mut vl_place = vec![];
@@ -414,116 +369,106 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
         _ => draw_lines(&c, fig, &prepared, &plot)?,
     }
 
-    // ---- frame, ticks, tick labels ----
-    let black = RGBColor(0, 0, 0);
-    c.path(
-        &[
-            (left, top),
-            (right, top),
-            (right, bottom),
-            (left, bottom),
-            (left, top),
-        ],
-        black,
-        FRAME_W,
-        &[],
-    )?;
-    for &v in &xa.minor {
-        c.path(
-            &[(xmap(v), bottom), (xmap(v), bottom + TICK_LEN * 0.6)],
-            black,
-            FRAME_W * 0.8,
-            &[],
-        )?;
-    }
-    for &v in &ya.minor {
-        c.path(
-            &[(left - TICK_LEN * 0.6, ymap(v)), (left, ymap(v))],
-            black,
-            FRAME_W * 0.8,
-            &[],
-        )?;
-    }
-    for (&v, l) in xa.major.iter().zip(&xa.labels) {
-        c.path(
-            &[(xmap(v), bottom), (xmap(v), bottom + TICK_LEN)],
-            black,
-            FRAME_W,
-            &[],
-        )?;
-        let at = (xmap(v), bottom + TICK_LEN + 2.0);
-        c.text(l, at, TICK_EM, black, HPos::Center, VPos::Top, false)?;
-    }
-    for (&v, l) in ya.major.iter().zip(&ya.labels) {
-        c.path(
-            &[(left - TICK_LEN, ymap(v)), (left, ymap(v))],
-            black,
-            FRAME_W,
-            &[],
-        )?;
-        let at = (left - TICK_LEN - 3.0, ymap(v));
-        c.text(l, at, TICK_EM, black, HPos::Right, VPos::Center, false)?;
-    }
-    if let Some(off) = &ya.offset {
-        c.text(
-            off,
-            (left, top - 3.0),
-            TICK_EM,
-            black,
-            HPos::Left,
-            VPos::Bottom,
-            false,
-        )?;
-    }
-
-    // ---- axis labels ----
-    let xl_y = h - PAD - line(LABEL_EM) / 2.0;
-    c.text(
-        &fig.x_label,
-        ((left + right) / 2.0, xl_y),
-        LABEL_EM,
-        black,
-        HPos::Center,
-        VPos::Center,
-        false,
-    )?;
-    if let Some(off) = &xa.offset {
-        c.text(
-            off,
-            (right, xl_y),
-            TICK_EM,
-            black,
-            HPos::Right,
-            VPos::Center,
-            false,
-        )?;
-    }
-    let yl_x = PAD + line(LABEL_EM) / 2.0;
-    c.text(
-        &fig.y_label,
-        (yl_x, (top + bottom) / 2.0),
-        LABEL_EM,
-        black,
-        HPos::Center,
-        VPos::Center,
-        true,
-    )?;
+    // ---- frame, ticks, tick labels, axis labels ----
+    let frame = Frame {
+        left,
+        right,
+        top,
+        bottom,
+    };
+    draw_axes(&c, fig, (&xa, &ya), &frame, &plot)?;
 
     // ---- title and legend ----
+    let black = RGBColor(0, 0, 0);
     if let Some(t) = &fig.title {
         // A long title shrinks to fit the width rather than being cut off.
         let em = LABEL_EM.min(LABEL_EM * (w - 2.0 * PAD) / text_w(t, LABEL_EM).max(1.0));
         c.text(t, (w / 2.0, title_y), em, black, HPos::Center, VPos::Top, false)?;
     }
-    if n > 0 {
-        let x0 = ((left + right) / 2.0 - legend_w / 2.0).clamp(PAD, (w - PAD - legend_w).max(PAD));
-        for (i, (series, p)) in fig.series.iter().zip(&prepared).enumerate() {
-            let (row, col) = (i / cols, i % cols);
-            let x = x0 + col_x[col];
-            let y = legend_top + (row as f64 + 0.5) * legend_row_h;
+    let x0 = ((left + right) / 2.0 - legend.width / 2.0).clamp(PAD, (w - PAD - legend.width).max(PAD));
+    legend.draw(&c, fig, &prepared, (x0, legend_top))?;
+    if !has_data {
+        let at = ((left + right) / 2.0, (top + bottom) / 2.0);
+        c.text("no data", at, LABEL_EM, GREY, HPos::Center, VPos::Center, false)?;
+    }
+    Ok(())
+}
+
+/// The legend above the plot area: as many columns as fit, row-major order,
+/// rows balanced (2 + 2, not 3 + 1), each column as wide as its widest entry.
+struct Legend {
+    em: f64,
+    swatch: f64,
+    cols: usize,
+    rows: usize,
+    /// Left edge of each column, from the legend's left.
+    col_x: Vec<f64>,
+    width: f64,
+    row_h: f64,
+}
+
+impl Legend {
+    fn layout(fig: &Figure, w: f64) -> Legend {
+        let long = fig.series.len() > LEGEND_LONG;
+        let (em, swatch, gap) = if long {
+            (LEGEND_EM_LONG, SWATCH_LEN_LONG, 10.0)
+        } else {
+            (LEGEND_EM, SWATCH_LEN, 14.0)
+        };
+        let entry_w: Vec<f64> = fig
+            .series
+            .iter()
+            .map(|s| swatch + 5.0 + text_w(&s.label, em))
+            .collect();
+        let widest = |from: &[f64]| from.iter().fold(0.0, |m: f64, &e| m.max(e));
+        let n = entry_w.len();
+        let fit = ((w - 2.0 * PAD + gap) / (widest(&entry_w) + gap))
+            .floor()
+            .clamp(1.0, n.max(1) as f64) as usize;
+        let rows = n.div_ceil(fit);
+        let cols = if rows > 0 { n.div_ceil(rows) } else { fit };
+        let col_w: Vec<f64> = (0..cols)
+            .map(|c| widest(&entry_w.iter().skip(c).step_by(cols).copied().collect::<Vec<_>>()))
+            .collect();
+        let col_x = col_w.iter().scan(0.0, |x, cw| {
+            let this = *x;
+            *x += cw + gap;
+            Some(this)
+        });
+        Legend {
+            em,
+            swatch,
+            cols,
+            rows,
+            col_x: col_x.collect(),
+            width: col_w.iter().sum::<f64>() + gap * cols.saturating_sub(1) as f64,
+            row_h: em * 1.2 + 1.0,
+        }
+    }
+
+    /// The room it takes above the plot.
+    fn height(&self) -> f64 {
+        match self.rows {
+            0 => 0.0,
+            r => r as f64 * self.row_h + 4.0,
+        }
+    }
+
+    /// Draws each series' swatch and label from `(x0, top)`.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        c: &Canvas<DB>,
+        fig: &Figure,
+        prepared: &[Prepared],
+        (x0, top): (f64, f64),
+    ) -> Res {
+        let swatch = self.swatch;
+        for (i, (series, p)) in fig.series.iter().zip(prepared).enumerate() {
+            let x = x0 + self.col_x[i % self.cols];
+            let y = top + ((i / self.cols) as f64 + 0.5) * self.row_h;
             if fig.kind == Kind::Bar {
-                let (l, r, hh) = (x + swatch * 0.1, x + swatch * 0.9, legend_row_h * 0.38);
-                bar(&c, (l, r, y + hh, y - hh), &p.style)?;
+                let (l, r, hh) = (x + swatch * 0.1, x + swatch * 0.9, self.row_h * 0.38);
+                bar(c, (l, r, y + hh, y - hh), &p.style)?;
                 c.marker(p.style.marker, (x + swatch / 2.0, y), on_fill(&p.style))?;
             } else {
                 if fig.kind != Kind::Scatter {
@@ -531,22 +476,93 @@ pub(crate) fn draw_figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig
                 }
                 c.marker(p.style.marker, (x + swatch / 2.0, y), p.style.color)?;
             }
+            let at = (x + swatch + 5.0, y);
             c.text(
                 &series.label,
-                (x + swatch + 5.0, y),
-                legend_em,
-                black,
+                at,
+                self.em,
+                RGBColor(0, 0, 0),
                 HPos::Left,
                 VPos::Center,
                 false,
             )?;
         }
+        Ok(())
     }
-    if !has_data {
-        let at = ((left + right) / 2.0, (top + bottom) / 2.0);
-        c.text("no data", at, LABEL_EM, GREY, HPos::Center, VPos::Center, false)?;
+}
+
+/// The plot area's edges.
+struct Frame {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+/// The frame, minor and major ticks, tick labels, scale offsets and axis labels.
+fn draw_axes<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    fig: &Figure,
+    (xa, ya): (&Axis, &Axis),
+    f: &Frame,
+    plot: &Plot,
+) -> Res {
+    let (xmap, ymap) = (plot.xmap, plot.ymap);
+    let black = RGBColor(0, 0, 0);
+    let (l, r, t, b) = (f.left, f.right, f.top, f.bottom);
+    c.path(&[(l, t), (r, t), (r, b), (l, b), (l, t)], black, FRAME_W, &[])?;
+    for &v in &xa.minor {
+        c.path(
+            &[(xmap(v), b), (xmap(v), b + TICK_LEN * 0.6)],
+            black,
+            FRAME_W * 0.8,
+            &[],
+        )?;
     }
-    Ok(())
+    for &v in &ya.minor {
+        c.path(
+            &[(l - TICK_LEN * 0.6, ymap(v)), (l, ymap(v))],
+            black,
+            FRAME_W * 0.8,
+            &[],
+        )?;
+    }
+    for (&v, label) in xa.major.iter().zip(&xa.labels) {
+        c.path(&[(xmap(v), b), (xmap(v), b + TICK_LEN)], black, FRAME_W, &[])?;
+        let at = (xmap(v), b + TICK_LEN + 2.0);
+        c.text(label, at, TICK_EM, black, HPos::Center, VPos::Top, false)?;
+    }
+    for (&v, label) in ya.major.iter().zip(&ya.labels) {
+        c.path(&[(l - TICK_LEN, ymap(v)), (l, ymap(v))], black, FRAME_W, &[])?;
+        let at = (l - TICK_LEN - 3.0, ymap(v));
+        c.text(label, at, TICK_EM, black, HPos::Right, VPos::Center, false)?;
+    }
+    if let Some(off) = &ya.offset {
+        c.text(off, (l, t - 3.0), TICK_EM, black, HPos::Left, VPos::Bottom, false)?;
+    }
+    let xl_y = f64::from(DESIGN_H) - PAD - LABEL_EM * 1.2 / 2.0;
+    c.text(
+        &fig.x_label,
+        ((l + r) / 2.0, xl_y),
+        LABEL_EM,
+        black,
+        HPos::Center,
+        VPos::Center,
+        false,
+    )?;
+    if let Some(off) = &xa.offset {
+        c.text(off, (r, xl_y), TICK_EM, black, HPos::Right, VPos::Center, false)?;
+    }
+    let yl_x = PAD + LABEL_EM * 1.2 / 2.0;
+    c.text(
+        &fig.y_label,
+        (yl_x, (t + b) / 2.0),
+        LABEL_EM,
+        black,
+        HPos::Center,
+        VPos::Center,
+        true,
+    )
 }
 
 /// Where data go on the canvas: the axes' maps and the frame's vertical extent.
