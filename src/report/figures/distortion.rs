@@ -1,13 +1,13 @@
 //! The figures of `coinfer distortion`: per-weight distortion against bits
 //! with the bounds, and the output approximation against forward passes.
 
-use super::{num, FigureError, Table};
-use crate::plot::{render, Figure, Format, Kind, Point, Series};
+use super::{num, replace_plots, FigureError, Table};
+use crate::plot::{Figure, Format, Kind, Point, Series};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Draws `coinfer distortion`'s figures from `dir/distortion.csv` and
-/// `dir/output.csv` into `dir/plots/`.
+/// `dir/output.csv` into `dir/plots/` (replacing the figures there).
 pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
     let t = Table::read(&dir.join("distortion.csv"))?;
     let c = |n: &str| t.need(n);
@@ -78,6 +78,12 @@ pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, F
             ..Figure::default()
         });
     }
+    figures.push(output_figure(dir)?);
+    replace_plots(dir, &figures, formats)
+}
+
+/// Predicted against measured output distortion of the held-out mixes.
+fn output_figure(dir: &Path) -> Result<Figure, FigureError> {
     let o = Table::read(&dir.join("output.csv"))?;
     let oc = |n: &str| o.need(n);
     let (q, form, set, pred, measd) = (
@@ -105,7 +111,7 @@ pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, F
             points,
         })
         .collect();
-    figures.push(Figure {
+    Ok(Figure {
         name: "output_approximation".into(),
         title: Some("held-out bit-width mixes (ideal: predicted = measured)".into()),
         x_label: "Measured output distortion E‖y − ŷ‖₁".into(),
@@ -115,11 +121,5 @@ pub fn draw_distortion(dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, F
         kind: Kind::Scatter,
         series,
         ..Figure::default()
-    });
-    let out = dir.join("plots");
-    let mut files = Vec::new();
-    for f in &figures {
-        files.extend(render(f, &out, formats)?);
-    }
-    Ok(files)
+    })
 }

@@ -414,6 +414,11 @@ pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, Fi
     } else {
         figures_of(dir, opts)?
     };
+    replace_plots(dir, &figures, opts.formats)
+}
+
+/// Replaces the figures in `dir/plots/` with `figures`, in each format.
+fn replace_plots(dir: &Path, figures: &[Figure], formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
     let out = dir.join("plots");
     if out.is_dir() {
         std::fs::remove_dir_all(&out).map_err(|e| FigureError::Input {
@@ -422,8 +427,8 @@ pub fn draw_results(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, Fi
         })?;
     }
     let mut files = Vec::new();
-    for f in &figures {
-        files.extend(render(f, &out, opts.formats)?);
+    for f in figures {
+        files.extend(render(f, &out, formats)?);
     }
     Ok(files)
 }
