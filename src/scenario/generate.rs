@@ -40,10 +40,7 @@ pub(super) fn expand(root: &mut Node) -> Result<(), Fault> {
 
 fn not_a_generator(node: &Node) -> String {
     let hint = match node {
-        Node::Struct { name, .. } if !name.is_empty() => match super::closest(name, &GENERATORS) {
-            Some(best) => format!("; did you mean `{best}`?"),
-            None => String::new(),
-        },
+        Node::Struct { name, .. } if !name.is_empty() => super::did_you_mean(name, &GENERATORS),
         _ => String::new(),
     };
     format!("`{node}` is not a list of values: {EXPECTED}{hint}")

@@ -370,10 +370,7 @@ fn explain(code: &ron::Error) -> String {
         E::NoSuchStructField { expected, found, .. } | E::NoSuchEnumVariant { expected, found, .. } => {
             // ron writes "`x`in `Outer`"; put the space back.
             let text = code.to_string().replace("`in `", "` in `");
-            match closest(found, expected) {
-                Some(best) => format!("{text}; did you mean `{best}`?"),
-                None => text,
-            }
+            text + &did_you_mean(found, expected)
         }
         E::ExceededRecursionLimit => "nested too deeply: expected a scenario of at most 128 levels".into(),
         E::ExpectedStringEnd => "unclosed string: it opens here and has no closing `\"`".into(),
@@ -381,8 +378,13 @@ fn explain(code: &ron::Error) -> String {
     }
 }
 
+/// `; did you mean `best`?` when a valid name is close to `found`, else nothing.
+pub(crate) fn did_you_mean(found: &str, valid: &[&str]) -> String {
+    closest(found, valid).map_or(String::new(), |b| format!("; did you mean `{b}`?"))
+}
+
 /// The valid name closest to `found`, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
+fn closest<'a>(found: &str, valid: &[&'a str]) -> Option<&'a str> {
     valid
         .iter()
         .map(|v| (strsim::damerau_levenshtein(found, v), *v))

@@ -3,7 +3,7 @@
 
 use crate::metrics::schema;
 use crate::plot::spec::{FigureKind, FigureSpec};
-use crate::scenario::closest;
+use crate::scenario::did_you_mean;
 
 /// Checks one spec; `axes` are the study's sweep parameters, `categorical`
 /// those among them whose values are not all numbers. The error names the
@@ -101,7 +101,7 @@ fn metric(name: &str) -> Result<(), String> {
         return Ok(());
     }
     let names: Vec<&str> = schema::SCHEMA.iter().map(|m| m.name).collect();
-    let hint = closest(name, &names).map_or(String::new(), |b| format!("; did you mean `{b}`?"));
+    let hint = did_you_mean(name, &names);
     Err(format!(
         "unknown metric `{name}`: expected a summary.csv column such as latency_mean_s{hint}"
     ))
@@ -112,7 +112,7 @@ fn axis(name: &str, axes: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let names: Vec<&str> = axes.iter().map(String::as_str).collect();
-    let hint = closest(name, &names).map_or(String::new(), |b| format!("; did you mean `{b}`?"));
+    let hint = did_you_mean(name, &names);
     let known = if axes.is_empty() {
         "the study sweeps nothing".to_string()
     } else {

@@ -34,7 +34,9 @@ use crate::model::{reference_table, synthetic_table, System, World};
 use crate::policy::Objective;
 use crate::policy::{PolicyFactory, Registry};
 use crate::quant::Checkpoint;
-use crate::scenario::{blip2_blocks, closest, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError};
+use crate::scenario::{
+    blip2_blocks, did_you_mean, parse_ron, sweep, ProfileFile, RawScenario, ScenarioError,
+};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -434,9 +436,7 @@ fn check_ci_metrics(raw: &RawScenario, metrics: &[String]) -> Result<(), Scenari
     } else {
         format!("unknown metric `{bad}`: expected one of {}", names.join(", "))
     };
-    if let Some(best) = closest(bad, &names) {
-        msg.push_str(&format!("; did you mean `{best}`?"));
-    }
+    msg.push_str(&did_you_mean(bad, &names));
     Err(raw.error_at("ci_metrics", msg))
 }
 
