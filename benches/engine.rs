@@ -1,9 +1,14 @@
 //! Engine benchmarks: the bare event loop (std `BinaryHeap`, as used, against
-//! the `priority-queue` crate), and one full run of `scenarios/paper.ron`.
+//! the `priority-queue` crate), one full run of `scenarios/paper.ron`, one run
+//! of the reference model (`benches/reference.ron`, at 400 s) with full
+//! metrics, and the `paper.ron` sweep (2 seeds, 10 s) on 1 and 2 threads.
 
+use coinfer::metrics::RunMetrics;
 use coinfer::policy::Registry;
 use coinfer::queue::EventQueue;
 use coinfer::rng::{stream, Purpose, StreamId};
+use coinfer::runner::Runner;
+use coinfer::scenario::RawScenario;
 use coinfer::study::Study;
 use coinfer::units::SimTime;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -82,5 +87,50 @@ fn paper_run(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bare_loop, paper_run);
+/// A study from a file of this repository, with its horizon and seeds cut.
+fn study(file: &str, horizon_s: f64, seeds: u32) -> Study {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let mut raw = RawScenario::load(&path).expect("valid scenario");
+    raw.horizon_s = horizon_s;
+    raw.warmup_s = raw.warmup_s.min(horizon_s / 2.0);
+    raw.seeds = seeds;
+    Study::compile(raw, &Registry::default()).expect("valid scenario")
+}
+
+fn reference_run(c: &mut Criterion) {
+    let study = study("benches/reference.ron", 400.0, 1);
+    let point = &study.points[0];
+    let measured = &point.measured_tables(&[1])[0];
+    let mut g = c.benchmark_group("reference");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(point.expected_requests() as u64));
+    g.bench_function("one_run_400s_full_metrics", |b| {
+        b.iter_batched(
+            || point.world(1),
+            |mut world| {
+                let mut policy = study.policies[0]
+                    .factory
+                    .build(stream(1, StreamId::new(Purpose::Policy, 0)));
+                let mut metrics = RunMetrics::new(&point.system, measured);
+                coinfer::engine::run(&mut world, policy.as_mut(), &mut metrics).events
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn paper_sweep(c: &mut Criterion) {
+    let study = study("scenarios/paper.ron", 10.0, 2);
+    let mut g = c.benchmark_group("paper_sweep_10s_2_seeds");
+    g.sample_size(10);
+    for threads in [1, 2] {
+        g.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| Runner::new(&study).threads(threads).run().expect("runs"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bare_loop, paper_run, reference_run, paper_sweep);
 criterion_main!(benches);

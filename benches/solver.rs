@@ -1,9 +1,14 @@
 //! Criterion benchmark of one decision with BLIP-2-like numbers: 5 agent and
-//! 4 server DVFS states, bits 2..=16, `D_U` tables.
+//! 4 server DVFS states, bits 2..=16, `D_U` tables; the solvers alone, and
+//! one decision of each policy of `scenarios/paper.ron` through the policy
+//! API (the first point, at 20 dB).
 
 use coinfer::model::cpu::Cpu;
 use coinfer::model::distortion::{side_tables, Bound, Layer, SideTables};
 use coinfer::policy::solver::{exhaustive, paper_joint, FreqSet, Problem, Side};
+use coinfer::policy::{DecisionContext, Registry};
+use coinfer::rng::{stream, Purpose, StreamId};
+use coinfer::study::Study;
 use coinfer::units::{Bits, Joules, SimDuration, Watts};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::borrow::Cow;
@@ -58,5 +63,17 @@ fn bench(c: &mut Criterion) {
     c.bench_function("exhaustive", |b| b.iter(|| exhaustive(black_box(&p))));
 }
 
-criterion_group!(benches, bench);
+fn policies(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/paper.ron");
+    let study = Study::load(path.as_ref(), &Registry::default()).expect("paper.ron is valid");
+    let ctx = DecisionContext::one_shot(&study.points[0].system, 100.0);
+    let mut g = c.benchmark_group("decision");
+    for p in &study.policies {
+        let mut policy = p.factory.build(stream(1, StreamId::new(Purpose::Policy, 0)));
+        g.bench_function(&p.label, |b| b.iter(|| policy.decide_predicted(black_box(&ctx))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, policies);
 criterion_main!(benches);

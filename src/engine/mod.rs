@@ -17,7 +17,7 @@ use crate::model::request::Request;
 use crate::model::server::Batching;
 use crate::model::World;
 use crate::model::{Agent, System};
-use crate::policy::{predict, Backlog, DecisionContext, Policy, ServerView};
+use crate::policy::{Backlog, DecisionContext, Policy, ServerView};
 use crate::queue::EventQueue;
 use crate::units::{BitsPerSec, Hertz, Joules, SimDuration, SimTime};
 
@@ -150,6 +150,8 @@ struct Engine<'w, 'a, 'p, 'r> {
     /// Agent and server energy of the requests that ended (completed or
     /// dropped): with the in-flight ones, the ledger's totals.
     settled: (Joules, Joules),
+    /// An empty batch whose capacity the next finished worker takes.
+    spare: Vec<Request>,
 }
 
 /// A request ends (completed or dropped): its energy joins the `settled`
@@ -223,6 +225,7 @@ pub fn run(world: &mut World, policy: &mut dyn Policy, recorder: &mut dyn Record
         now: SimTime::ZERO,
         recent_wait_s: 0.0,
         settled: (Joules(0.0), Joules(0.0)),
+        spare: Vec::new(),
         out: Outcome::default(),
         fingerprint: Fnv64::new(),
     };
@@ -375,8 +378,7 @@ impl Engine<'_, '_, '_, '_> {
                 .battery
                 .map(|b| b.left_j - system.agent_cpu.static_power.0 * (now - b.at).as_secs()),
         };
-        let decision = self.policy.decide(&ctx);
-        let predicted = predict(&ctx, &decision);
+        let (decision, predicted) = self.policy.decide_predicted(&ctx);
         let agent = &mut self.world.agents[i as usize];
         let mut req = Request::new(
             i,
@@ -563,42 +565,41 @@ impl Engine<'_, '_, '_, '_> {
                     max_batch as usize
                 }
             };
-            let batch: Vec<Request> = std::iter::from_fn(|| queue.pop()).take(take).collect();
-            if batch.is_empty() {
+            let worker = &mut self.world.workers[w];
+            worker.extend(std::iter::from_fn(|| queue.pop()).take(take));
+            if worker.is_empty() {
                 return;
             }
-            self.start_batch(w as u32, batch);
+            self.start_batch(w as u32);
         }
     }
 
-    /// Worker `w` serves `batch` at the highest clock its requests ask for,
+    /// Worker `w` serves its batch at the highest clock its requests ask for,
     /// for `T_1·(1 + beta·(k − 1))`; the energy is split in proportion to the
     /// requests' own cycles.
-    fn start_batch(&mut self, w: u32, mut batch: Vec<Request>) {
+    fn start_batch(&mut self, w: u32) {
         let cpu = &self.world.system.server_cpu;
         let params = self.world.system.laim.side_params(Side::Server);
+        let batch = &mut self.world.workers[w as usize];
         let f = batch
             .iter()
             .map(|r| cpu.clamp(r.decision.freq_server))
             .fold(Hertz(0.0), |a, b| if b.0 > a.0 { b } else { a });
-        let own: Vec<f64> = batch
-            .iter()
-            .map(|r| cpu.cycles(params, r.decision.bits_server) * r.service_factor)
-            .collect();
+        let own = |r: &Request| cpu.cycles(params, r.decision.bits_server) * r.service_factor;
         let beta = match self.world.batching {
             Batching::Batch { beta, .. } => beta,
             Batching::None => 0.0,
         };
-        let cycles = match own.as_slice() {
-            [one] => *one,
-            many => many.iter().copied().fold(0.0, f64::max) * (1.0 + beta * (many.len() - 1) as f64),
+        let k = batch.len() as f64;
+        let cycles = match batch.as_slice() {
+            [one] => own(one),
+            many => many.iter().map(own).fold(0.0, f64::max) * (1.0 + beta * (k - 1.0)),
         };
         let (dynamic, busy_static) = cpu.energy_parts(cycles, f);
-        let total: f64 = own.iter().sum();
-        let k = batch.len() as f64;
-        for (req, c) in batch.iter_mut().zip(&own) {
+        let total: f64 = batch.iter().map(own).sum();
+        for req in batch.iter_mut() {
             // A server side with no work (no blocks) splits its nothing evenly.
-            let share = if total > 0.0 { c / total } else { 1.0 / k };
+            let share = if total > 0.0 { own(req) / total } else { 1.0 / k };
             (req.server_dynamic, req.server_static) =
                 (Joules(dynamic.0 * share), Joules(busy_static.0 * share));
             req.server_energy = req.server_dynamic + req.server_static;
@@ -611,16 +612,19 @@ impl Engine<'_, '_, '_, '_> {
         if hi > lo {
             self.out.server_busy = self.out.server_busy + (hi - lo);
         }
-        self.world.workers[w as usize] = batch;
         self.events.push(end, Event::ServiceDone(w));
     }
 
     fn service_done(&mut self, w: u32) {
-        let batch = std::mem::take(&mut self.world.workers[w as usize]);
+        // The worker takes the spare (empty) batch; the finished one, emptied,
+        // becomes the spare: no allocation per batch.
+        let spare = std::mem::take(&mut self.spare);
+        let mut batch = std::mem::replace(&mut self.world.workers[w as usize], spare);
         self.dispatch();
-        for req in batch {
+        for req in batch.drain(..) {
             self.deliver(req);
         }
+        self.spare = batch;
     }
 
     /// A served request: completed, or its result sent back first.

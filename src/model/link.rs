@@ -305,34 +305,113 @@ impl ChannelConfig {
     }
 }
 
+/// A counter-based generator: the SplitMix64 sequence from a state that is a
+/// hash of (key, block), so each fading block has a short stream of its own
+/// and any block can be drawn without drawing the ones before it.
+#[derive(Clone, Debug)]
+struct BlockRng(u64);
+
+/// SplitMix64's increment (the golden ratio in 64 bits).
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// SplitMix64's finaliser: a bijective mix of 64 bits.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl BlockRng {
+    /// The stream of block `k` under `key`.
+    fn new(key: u64, k: u64) -> BlockRng {
+        BlockRng(mix64(key ^ mix64(k.wrapping_mul(GOLDEN))))
+    }
+}
+
+impl rand::RngCore for BlockRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GOLDEN);
+        mix64(self.0)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// A standard complex normal draw `(re, im)`, each part of variance 1/2.
+fn complex_normal(rng: &mut BlockRng) -> (f64, f64) {
+    let s = std::f64::consts::FRAC_1_SQRT_2;
+    let re: f64 = rng.sample(StandardNormal);
+    let im: f64 = rng.sample(StandardNormal);
+    (re * s, im * s)
+}
+
+/// The power gain of a complex fading coefficient `(re, im)` (scattered
+/// part, variance 1): `|w|²` for Rayleigh, with the line of sight for Rician.
+fn power(law: Fading, (re, im): (f64, f64)) -> f64 {
+    match law {
+        Fading::Rician { k } => {
+            let los = (k / (k + 1.0)).sqrt();
+            let sc = (1.0 / (k + 1.0)).sqrt();
+            (los + sc * re).powi(2) + (sc * im).powi(2)
+        }
+        _ => re * re + im * im,
+    }
+}
+
+/// Gamma(m, 1/m), the Nakagami-m power gain; 1 if `m` is not a valid shape.
+fn nakagami(m: f64, rng: &mut BlockRng) -> f64 {
+    Gamma::new(m, 1.0 / m).map_or(1.0, |g| g.sample(rng))
+}
+
 /// The fading power gains of one agent's uplink, block by block.
 ///
-/// Blocks are drawn in order from the agent's fading stream, whatever times
-/// are asked for, so the gains of a seed do not depend on the policy. Only the
-/// blocks from the current one onwards are kept: memory stays flat in the horizon.
+/// Block `k`'s random numbers come from a stream of its own, keyed by the
+/// agent's fading stream and `k`, so a gain is a function of (seed, agent,
+/// block) only: the same whatever the policy asks and in whatever order.
+/// Independent blocks (`rho = 0`, the default) are drawn on demand and
+/// nothing is stored; a Rayleigh block is one Exp(1) draw. Correlated blocks
+/// (`rho ≠ 0`) form a chain from block 0, so they are drawn in order and the
+/// blocks from the oldest still needed onwards are kept: memory stays flat in
+/// the horizon.
 #[derive(Debug)]
 pub struct FadingProcess {
     law: Fading,
     rho: f64,
-    rng: ChaCha8Rng,
-    /// Index of the first block held in `gains`.
+    /// Key of the per-block streams.
+    key: u64,
+    /// Correlated blocks: index of the first block held in `gains`.
     first: u64,
-    /// Power gains of blocks `first, first+1, ...`.
+    /// Correlated blocks: power gains of blocks `first, first+1, ...`.
     gains: VecDeque<f64>,
-    /// Complex scattered component of the last drawn block (Gauss–Markov
-    /// state); for Nakagami, the last power gain in `.0`.
+    /// Correlated blocks: complex scattered component of the last drawn
+    /// block (Gauss–Markov state); for Nakagami, the last power gain in `.0`.
     state: (f64, f64),
-    /// Blocks drawn so far.
+    /// Correlated blocks: blocks drawn so far.
     drawn: u64,
 }
 
 impl FadingProcess {
-    /// A fading process drawing from `rng`.
-    pub fn new(law: Fading, rho: f64, rng: ChaCha8Rng) -> FadingProcess {
+    /// A fading process keyed by the first draw of `rng` (the agent's
+    /// fading stream).
+    pub fn new(law: Fading, rho: f64, mut rng: ChaCha8Rng) -> FadingProcess {
         FadingProcess {
             law,
             rho,
-            rng,
+            key: rng.gen(),
             first: 0,
             gains: VecDeque::new(),
             state: (0.0, 0.0),
@@ -340,46 +419,56 @@ impl FadingProcess {
         }
     }
 
-    fn complex_normal(&mut self) -> (f64, f64) {
-        let s = std::f64::consts::FRAC_1_SQRT_2;
-        let re: f64 = self.rng.sample(StandardNormal);
-        let im: f64 = self.rng.sample(StandardNormal);
-        (re * s, im * s)
+    /// Whether successive blocks are independent.
+    fn independent(&self) -> bool {
+        self.rho == 0.0 || self.law == Fading::None
+    }
+
+    /// The gain of block `k` of an independent process.
+    fn fresh(&self, k: u64) -> f64 {
+        let mut rng = BlockRng::new(self.key, k);
+        match self.law {
+            Fading::None => 1.0,
+            Fading::Rayleigh => rng.sample(rand_distr::Exp1),
+            Fading::Rician { .. } => power(self.law, complex_normal(&mut rng)),
+            Fading::Nakagami { m } => nakagami(m, &mut rng),
+        }
     }
 
     /// The innovation of the Gamma AR(1) process `X_n = a X_{n−1} + ε_n`
     /// with Gamma(m, 1/m) marginal (Gaver & Lewis 1980): `ε = Σ_{i≤N} a^{U_i}
     /// E_i` with `N ~ Poisson(−m ln a)`, `U_i ~ U(0, 1)`, `E_i ~ Exp(m)`.
-    fn gamma_innovation(&mut self, m: f64, a: f64) -> f64 {
-        let n = rand_distr::Poisson::new(-m * a.ln()).map_or(0.0, |p| p.sample(&mut self.rng));
+    fn gamma_innovation(m: f64, a: f64, rng: &mut BlockRng) -> f64 {
+        let n = rand_distr::Poisson::new(-m * a.ln()).map_or(0.0, |p| p.sample(rng));
         (0..n as u64)
             .map(|_| {
-                let u: f64 = self.rng.gen();
-                let e: f64 = self.rng.sample(rand_distr::Exp1);
+                let u: f64 = rng.gen();
+                let e: f64 = rng.sample(rand_distr::Exp1);
                 a.powf(u) * e / m
             })
             .sum()
     }
 
-    /// Draws the next block's power gain.
+    /// Draws the next block of a correlated process.
     fn draw(&mut self) -> f64 {
+        let mut rng = BlockRng::new(self.key, self.drawn);
+        let first = self.drawn == 0;
         self.drawn += 1;
         match self.law {
             Fading::None => 1.0,
             Fading::Nakagami { m } => {
-                let marginal = Gamma::new(m, 1.0 / m).expect("validated shape");
                 let a = self.rho * self.rho;
-                self.state.0 = if self.drawn == 1 || a == 0.0 {
-                    marginal.sample(&mut self.rng)
+                self.state.0 = if first {
+                    nakagami(m, &mut rng)
                 } else {
-                    a * self.state.0 + self.gamma_innovation(m, a)
+                    a * self.state.0 + Self::gamma_innovation(m, a, &mut rng)
                 };
                 self.state.0
             }
             Fading::Rayleigh | Fading::Rician { .. } => {
-                let w = self.complex_normal();
+                let w = complex_normal(&mut rng);
                 let fresh = (1.0 - self.rho * self.rho).sqrt();
-                self.state = if self.drawn == 1 {
+                self.state = if first {
                     w
                 } else {
                     (
@@ -387,24 +476,19 @@ impl FadingProcess {
                         self.rho * self.state.1 + fresh * w.1,
                     )
                 };
-                let (re, im) = self.state;
-                match self.law {
-                    Fading::Rician { k } => {
-                        let los = (k / (k + 1.0)).sqrt();
-                        let sc = (1.0 / (k + 1.0)).sqrt();
-                        (los + sc * re).powi(2) + (sc * im).powi(2)
-                    }
-                    _ => re * re + im * im,
-                }
+                power(self.law, self.state)
             }
         }
     }
 
-    /// The power gain of block `k`. Blocks before the last [`forget_before`]
-    /// are gone; asking for one is a bug.
+    /// The power gain of block `k`. Correlated blocks before the last
+    /// [`forget_before`] are gone; asking for one is a bug.
     ///
     /// [`forget_before`]: FadingProcess::forget_before
     pub fn gain(&mut self, k: u64) -> f64 {
+        if self.independent() {
+            return self.fresh(k);
+        }
         assert!(k >= self.first, "fading block {k} already forgotten");
         while self.first + (self.gains.len() as u64) <= k {
             let g = self.draw();
@@ -413,11 +497,14 @@ impl FadingProcess {
         self.gains[(k - self.first) as usize]
     }
 
-    /// Drops blocks before `k` (they will not be asked for again).
+    /// Drops correlated blocks before `k` (they will not be asked for again).
     pub fn forget_before(&mut self, k: u64) {
+        if self.independent() {
+            return;
+        }
         while self.first < k {
             if self.gains.pop_front().is_none() {
-                // Not drawn yet: draw and drop so the stream stays in step.
+                // Not drawn yet: draw and drop to keep the chain.
                 self.draw();
             }
             self.first += 1;
@@ -461,6 +548,8 @@ pub struct Link {
     csi_delay: SimDuration,
     fading: FadingProcess,
     csi_rng: ChaCha8Rng,
+    /// The mean SNR of a static agent (it never changes).
+    static_snr: Option<f64>,
     /// First block a shared transmission still needs.
     pinned: Option<u64>,
 }
@@ -471,11 +560,15 @@ impl Link {
     pub fn new(
         cfg: &ChannelConfig,
         shadowing_db: f64,
-        trajectory: Trajectory,
+        mut trajectory: Trajectory,
         fading: FadingProcess,
         csi_rng: ChaCha8Rng,
     ) -> Link {
+        let static_snr = trajectory
+            .is_static()
+            .then(|| cfg.mean_snr(trajectory.distance_m(0.0), shadowing_db));
         Link {
+            static_snr,
             channel: cfg.clone(),
             shadowing_db,
             trajectory,
@@ -493,6 +586,9 @@ impl Link {
 
     /// Mean SNR at the agent's position at `t` (path loss and shadowing).
     pub fn mean_snr_at(&mut self, t: SimTime) -> f64 {
+        if let Some(snr) = self.static_snr {
+            return snr;
+        }
         let d = self.trajectory.distance_m(t.as_secs());
         self.channel.mean_snr(d, self.shadowing_db)
     }

@@ -1,5 +1,6 @@
 //! `fixed`: given bits (default 16/16) at maximum frequencies.
 
+use super::solver::Evaluation;
 use super::{predict, Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
 use crate::units::Bits;
 use rand_chacha::ChaCha8Rng;
@@ -35,13 +36,19 @@ impl PolicyFactory for Fixed {
 impl Policy for Fixed {
     /// Feasible when the static model predicts the deadline and budget met.
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
+        self.decide_predicted(ctx).0
+    }
+
+    /// The prediction that sets `feasible`, evaluated once.
+    fn decide_predicted(&mut self, ctx: &DecisionContext) -> (Decision, Evaluation) {
         let mut d = Decision::new(
             self.bits_agent,
             self.bits_server,
             ctx.system.agent_cpu.max_freq(),
             ctx.system.server_cpu.max_freq(),
         );
-        d.feasible = predict(ctx, &d).feasible();
-        d
+        let predicted = predict(ctx, &d);
+        d.feasible = predicted.feasible();
+        (d, predicted)
     }
 }

@@ -24,6 +24,7 @@ use crate::model::System;
 use crate::units::{Bits, BitsPerSec, Hertz, SimTime};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use solver::Evaluation;
 use std::fmt::Debug;
 
 /// What the server lets agents observe when they decide.
@@ -111,6 +112,15 @@ impl<'a> DecisionContext<'a> {
 pub trait Policy {
     /// Decides on one request.
     fn decide(&mut self, ctx: &DecisionContext) -> Decision;
+
+    /// Decides on one request and gives the static model's prediction of
+    /// the decision ([`predict`]), which the engine records. A policy that
+    /// evaluates that prediction anyway returns it instead of having it
+    /// computed twice.
+    fn decide_predicted(&mut self, ctx: &DecisionContext) -> (Decision, Evaluation) {
+        let d = self.decide(ctx);
+        (d, predict(ctx, &d))
+    }
 }
 
 /// A policy's configuration; builds per-run state.
