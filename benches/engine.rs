@@ -75,16 +75,18 @@ fn paper_run(c: &mut Criterion) {
     g.bench_function("one_run_fixed_8_8", |b| {
         b.iter_batched(
             || point.world(1),
-            |mut world| {
-                let mut policy = study.policies[0]
-                    .factory
-                    .build(stream(1, StreamId::new(Purpose::Policy, 0)));
-                coinfer::engine::run(&mut world, policy.as_mut(), &mut ()).events
-            },
+            |mut world| coinfer::engine::run(&mut world, first_policy(&study).as_mut(), &mut ()).events,
             BatchSize::SmallInput,
         )
     });
     g.finish();
+}
+
+/// The study's first policy for the run with seed 1.
+fn first_policy(study: &Study) -> Box<dyn coinfer::policy::Policy> {
+    study.policies[0]
+        .factory
+        .build(stream(1, StreamId::new(Purpose::Policy, 0)))
 }
 
 /// A study from a file of this repository, with its horizon and seeds cut.
@@ -108,11 +110,8 @@ fn reference_run(c: &mut Criterion) {
         b.iter_batched(
             || point.world(1),
             |mut world| {
-                let mut policy = study.policies[0]
-                    .factory
-                    .build(stream(1, StreamId::new(Purpose::Policy, 0)));
                 let mut metrics = RunMetrics::new(&point.system, measured);
-                coinfer::engine::run(&mut world, policy.as_mut(), &mut metrics).events
+                coinfer::engine::run(&mut world, first_policy(&study).as_mut(), &mut metrics).events
             },
             BatchSize::SmallInput,
         )
