@@ -2,43 +2,11 @@
 //! runs only what is missing, `index.csv` lists the studies; adaptive
 //! precision on chosen metrics (`ci_metrics`, `ci_abs`).
 
-use crate::util::{bin, column, scenario};
+use crate::util::{bin, coinfer_in, column, ok, scenario, snapshot};
 use coinfer::metrics::METRICS;
 use coinfer::runner::Runner;
 use statrs::distribution::{ContinuousCDF, StudentsT};
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn coinfer(args: &[&str], dir: &Path) -> Output {
-    Command::new(bin()).args(args).current_dir(dir).output().unwrap()
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let o = coinfer(args, dir);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(o.status.success(), "{args:?}: {err}");
-    err
-}
-
-/// Every file under `dir` (relative path → bytes), folders as empty entries.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().display().to_string();
-            if p.is_dir() {
-                out.insert(format!("{rel}/"), Vec::new());
-                walk(root, &p, out);
-            } else {
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
 
 fn summary_hash(dir: &Path) -> String {
     let v: serde_json::Value =
@@ -64,7 +32,7 @@ fn another_scenario_is_refused_without_a_change_then_forced() {
         let mut args = vec!["run", "--quiet", "--out", "o"];
         args.extend_from_slice(shard);
         args.push("b.ron");
-        let o = coinfer(&args, d);
+        let o = coinfer_in(&bin(), &args, d);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{args:?}");
         for part in ["`alpha`", "`beta`", &ha, &hb, "o holds the runs", "--force"] {
@@ -147,7 +115,7 @@ fn the_index_lists_every_study_beside_the_output_folder() {
     assert!(column(&index, "wall_time_s")
         .iter()
         .all(|w| w.parse::<f64>().is_ok()));
-    let ls = coinfer(&["ls"], d);
+    let ls = coinfer_in(&bin(), &["ls"], d);
     assert_eq!(String::from_utf8_lossy(&ls.stdout), index);
 }
 

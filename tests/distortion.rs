@@ -2,20 +2,10 @@
 //! distortion of simulated requests on real tensors.
 
 use crate::quant::write_checkpoint;
-use crate::util::{bin, bw, column, root};
+use crate::util::{bin, bw, column, ok_in, root};
 use coinfer::quant::{lower_bound, Checkpoint, Quantizer, Uniform};
 use coinfer::units::Bits;
 use std::process::Command;
-
-fn coinfer(args: &[&str], dir: &std::path::Path) -> std::process::Output {
-    let o = Command::new(bin()).args(args).current_dir(dir).output().unwrap();
-    assert!(
-        o.status.success(),
-        "coinfer {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
 
 #[test]
 fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
@@ -23,7 +13,8 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
     let d = dir.path();
     write_checkpoint(&d.join("model.safetensors"));
     std::fs::create_dir(d.join("prof")).unwrap();
-    let o = coinfer(
+    let o = ok_in(
+        &bin(),
         &[
             "profile",
             "model.safetensors",
@@ -50,7 +41,7 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
             policies: [(name: "fixed", bits_agent: 4, bits_server: 6)])"#,
     )
     .unwrap();
-    coinfer(&["run", "--quiet", "--out", "out", "sc.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "out", "sc.ron"], d);
     let summary = std::fs::read_to_string(d.join("out/summary.csv")).unwrap();
     let got: f64 = column(&summary, "distortion_measured_mean")[0].parse().unwrap();
     // Independently: Σ A_l n_l d_l(b) with A_l = 1/Σn, the uniform quantizer
@@ -82,7 +73,8 @@ fn profile_feeds_a_scenario_whose_measured_distortion_uses_real_tensors() {
     ));
 
     // `coinfer distortion` on the profile measures the same d on the same tensors.
-    coinfer(
+    ok_in(
+        &bin(),
         &[
             "distortion",
             "prof/model.ron",
@@ -125,7 +117,7 @@ fn distortion_on_synthetic_weights_stays_above_the_lower_bound() {
         "--out",
         "d",
     ];
-    let o = coinfer(&args, d);
+    let o = ok_in(&bin(), &args, d);
     let table = String::from_utf8(o.stdout).unwrap();
     assert!(
         table.contains("block language_model") && table.contains("kappa"),
@@ -241,8 +233,13 @@ fn fitted_profile_feeds_the_approx_objective() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_checkpoint(&d.join("model.safetensors"));
-    coinfer(&["profile", "model.safetensors", "--out", "p/model.ron"], d);
-    let o = coinfer(
+    ok_in(
+        &bin(),
+        &["profile", "model.safetensors", "--out", "p/model.ron"],
+        d,
+    );
+    let o = ok_in(
+        &bin(),
         &[
             "distortion",
             "p/model.ron",
@@ -283,7 +280,7 @@ fn fitted_profile_feeds_the_approx_objective() {
         "fitted coefficients used"
     );
     // `solve` reports the quadrature approximation of the decision.
-    let out = coinfer(&["solve", "s.ron", "--json"], d);
+    let out = ok_in(&bin(), &["solve", "s.ron", "--json"], d);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let dec = &json["policies"][0];
     let (a, s) = (
@@ -292,5 +289,5 @@ fn fitted_profile_feeds_the_approx_objective() {
     );
     let want = sys.approx.pair(bw(a), bw(s));
     assert!((dec["distortion_approx"].as_f64().unwrap() - want).abs() <= 1e-12 * want);
-    coinfer(&["run", "--quiet", "--out", "out", "s.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "out", "s.ron"], d);
 }

@@ -1,10 +1,9 @@
 //! The standard figure set: files, legends and labels, data equal to the
 //! summary, and `coinfer plot` redrawing from a copied result folder.
 
-use crate::util::bin;
+use crate::util::{bin, fails_with, ok, snapshot};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 const SCENARIO: &str = r#"(
     name: "fig", horizon_s: 3.0, warmup_s: 0.5, seeds: 3,
@@ -12,15 +11,6 @@ const SCENARIO: &str = r#"(
     policies: [(name: "fixed", bits_agent: 8, bits_server: 8), (name: "exhaustive"), (name: "paper_joint")],
     sweep: [(param: "agents.mobility.Static.distance_m", values: [30.0, 150.0])],
 )"#;
-
-fn ok(args: &[&str], dir: &Path) {
-    let o = Command::new(bin()).args(args).current_dir(dir).output().unwrap();
-    assert!(
-        o.status.success(),
-        "coinfer {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 fn run(dir: &Path) {
     std::fs::write(dir.join("s.ron"), SCENARIO).unwrap();
@@ -154,27 +144,12 @@ fn plot_redraws_the_same_figures_from_a_copied_folder() {
         assert!(a == b, "{n} differs when redrawn");
     }
     // A bad metric name is a clear error.
-    let o = Command::new(bin())
-        .args(["plot", "copy", "--metrics", "nope"])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown metric `nope`"));
-}
-
-/// Every file of a folder, by name.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
+    fails_with(
+        &bin(),
+        &["plot", "copy", "--metrics", "nope"],
+        d,
+        "unknown metric `nope`",
+    );
 }
 
 /// Issue 14: the texts of an SVG figure (its `<desc>`: glyphs are outlines).
@@ -223,18 +198,10 @@ fn every_shipped_scenario_gets_a_figure_comparing_all_its_policies() {
             continue;
         }
         let out = tmp.path().join(path.file_stem().unwrap());
-        let args = ["run", "--quiet", "--seeds", "2", "--plots", "svg", "--out"];
-        let o = Command::new(bin())
-            .args(args)
-            .arg(&out)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{}: {}",
-            path.display(),
-            String::from_utf8_lossy(&o.stderr)
+        let (o, p) = (out.to_str().unwrap(), path.to_str().unwrap());
+        ok(
+            &["run", "--quiet", "--seeds", "2", "--plots", "svg", "--out", o, p],
+            tmp.path(),
         );
         let labels = policy_labels(&out);
         let figs = comparing(&out, &labels);
@@ -454,15 +421,10 @@ fn changing_only_the_figures_redraws_without_simulating() {
     let d = tmp.path();
     std::fs::write(d.join("s.ron"), "(seeds: 2, horizon_s: 2.0)").unwrap();
     let run = |extra: &[&str]| {
-        let o = Command::new(bin())
-            .arg("run")
-            .args(extra)
-            .args(["--out", "o", "s.ron"])
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stderr).into_owned()
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend(["--out", "o", "s.ron"]);
+        ok(&args, d)
     };
     let extensions = || {
         let mut v: Vec<String> = std::fs::read_dir(d.join("o/plots"))
@@ -512,14 +474,6 @@ mod review {
 
     fn with(figures: &str) -> String {
         BASE.replace("FIGURES", figures)
-    }
-
-    fn coinfer(args: &[&str], dir: &Path) -> (bool, String) {
-        let o = Command::new(bin()).args(args).current_dir(dir).output().unwrap();
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
     }
 
     #[test]
@@ -585,14 +539,11 @@ mod review {
             ),
         ] {
             std::fs::write(d.join("s.ron"), with(figures)).unwrap();
-            let (ok, err) = coinfer(&["check", "s.ron"], d);
-            assert!(
-                !ok && err.contains(says) && err.contains("figures[0]") && err.contains("s.ron:"),
-                "{err}"
-            );
+            let err = fails_with(&bin(), &["check", "s.ron"], d, says);
+            assert!(err.contains("figures[0]") && err.contains("s.ron:"), "{err}");
         }
         std::fs::write(d.join("s.ron"), with("[]")).unwrap();
-        assert!(coinfer(&["run", "--quiet", "--out", "o", "s.ron"], d).0);
+        ok(&["run", "--quiet", "--out", "o", "s.ron"], d);
         let before = std::fs::read_dir(d.join("o/plots")).unwrap().count();
         for (figures, says) in [
             (
@@ -605,8 +556,7 @@ mod review {
             ),
         ] {
             std::fs::write(d.join("f.ron"), figures).unwrap();
-            let (ok, err) = coinfer(&["plot", "o", "--figures", "f.ron"], d);
-            assert!(!ok && err.contains(says), "{err}");
+            fails_with(&bin(), &["plot", "o", "--figures", "f.ron"], d, says);
             assert_eq!(
                 std::fs::read_dir(d.join("o/plots")).unwrap().count(),
                 before,
@@ -621,18 +571,16 @@ mod review {
         let d = tmp.path();
         std::fs::write(d.join("s.ron"), with("[]")).unwrap();
         for shard in ["0/2", "1/2"] {
-            assert!(
-                coinfer(
-                    &["run", "--quiet", "--plots", "none", "--shard", shard, "--out", "o", "s.ron"],
-                    d
-                )
-                .0
+            ok(
+                &[
+                    "run", "--quiet", "--plots", "none", "--shard", shard, "--out", "o", "s.ron",
+                ],
+                d,
             );
         }
-        assert!(coinfer(&["merge", "o"], d).0);
-        assert!(coinfer(&["run", "--quiet", "--plots", "none", "--out", "o", "s.ron"], d).0);
-        let (ok, err) = coinfer(&["merge", "o"], d);
-        assert!(ok, "{err}");
+        ok(&["merge", "o"], d);
+        ok(&["run", "--quiet", "--plots", "none", "--out", "o", "s.ron"], d);
+        ok(&["merge", "o"], d);
         assert!(!d.join("o/shards/0-of-2").exists());
     }
 }

@@ -1,24 +1,10 @@
 //! Regression tests, named after the issue that reported the bug.
 
-use crate::util::{bin, column, root, scenario};
+use crate::util::{bin, coinfer_in, column, fails_with, ok_in, root, scenario};
 use coinfer::policy::Registry;
 use coinfer::study::Study;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn coinfer_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
-    Command::new(exe).args(args).current_dir(dir).output().unwrap()
-}
-
-fn ok_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
-    let o = coinfer_in(exe, args, dir);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use std::process::{Command, Stdio};
 
 /// Runs the shards `0/n` … `n-1/n` of `file` into `out`, one after another.
 fn run_shards(n: u32, out: &str, file: &str, dir: &Path) {
@@ -37,15 +23,6 @@ fn run_shards(n: u32, out: &str, file: &str, dir: &Path) {
             dir,
         );
     }
-}
-
-/// Runs `exe` with `args` in `dir`, expects it to fail with `part` in its
-/// error output, and returns that output.
-fn fails_with(exe: &Path, args: &[&str], dir: &Path, part: &str) -> String {
-    let o = coinfer_in(exe, args, dir);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(!o.status.success() && err.contains(part), "{args:?}: {err}");
-    err
 }
 
 fn compile_err(text: &str) -> String {

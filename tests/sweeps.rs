@@ -1,9 +1,9 @@
 //! Sweeps at scale: identical results whatever the threads or sharding,
 //! merge checks, resume, confidence intervals, paired differences.
 
-use crate::util::{bin, root};
+use crate::util::{bin, coinfer_in, ok_in, root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// A small sweep: 2 x 2 points (one axis zipped with a third), 2 policies, 6 seeds.
 const SWEEP: &str = r#"(
@@ -18,20 +18,6 @@ const SWEEP: &str = r#"(
         (param: "channel.noise_figure_db", values: [9.0, 5.0], zip: "radio"),
     ],
 )"#;
-
-fn coinfer(args: &[&str], dir: &Path) -> Output {
-    Command::new(bin()).args(args).current_dir(dir).output().unwrap()
-}
-
-fn ok(args: &[&str], dir: &Path) -> Output {
-    let o = coinfer(args, dir);
-    assert!(
-        o.status.success(),
-        "coinfer {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
 
 /// The result files that must be byte-identical, and summary.json without
 /// its provenance block.
@@ -65,8 +51,16 @@ fn threads_and_shards_give_identical_results() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("s.ron"), SWEEP).unwrap();
-    ok(&["run", "--quiet", "--threads", "1", "--out", "t1", "s.ron"], d);
-    ok(&["run", "--quiet", "--threads", "2", "--out", "t2", "s.ron"], d);
+    ok_in(
+        &bin(),
+        &["run", "--quiet", "--threads", "1", "--out", "t1", "s.ron"],
+        d,
+    );
+    ok_in(
+        &bin(),
+        &["run", "--quiet", "--threads", "2", "--out", "t2", "s.ron"],
+        d,
+    );
     let csv = std::fs::read_to_string(d.join("t1/summary.csv")).unwrap();
     // Points: distance (2) x zipped radio (2) = 4, times 2 policies.
     assert_eq!(csv.lines().count(), 1 + 4 * 2);
@@ -77,7 +71,8 @@ fn threads_and_shards_give_identical_results() {
     assert_same(&d.join("t1"), &d.join("t2"));
     // 4 shards, merged.
     for i in 0..4 {
-        ok(
+        ok_in(
+            &bin(),
             &[
                 "run",
                 "--quiet",
@@ -91,11 +86,12 @@ fn threads_and_shards_give_identical_results() {
         );
     }
     assert!(!d.join("s4/summary.csv").exists(), "a shard writes no summary");
-    ok(&["merge", "s4"], d);
+    ok_in(&bin(), &["merge", "s4"], d);
     assert_same(&d.join("t1"), &d.join("s4"));
     // 3 shards in separate folders, merged in a different order.
     for i in 0..3 {
-        ok(
+        ok_in(
+            &bin(),
             &[
                 "run",
                 "--quiet",
@@ -108,7 +104,11 @@ fn threads_and_shards_give_identical_results() {
             d,
         );
     }
-    ok(&["merge", "x2/shards/2-of-3", "x0", "x1", "--out", "s3"], d);
+    ok_in(
+        &bin(),
+        &["merge", "x2/shards/2-of-3", "x0", "x1", "--out", "s3"],
+        d,
+    );
     assert_same(&d.join("t1"), &d.join("s3"));
 }
 
@@ -118,7 +118,8 @@ fn merge_refuses_incomplete_and_mismatched_shards() {
     let d = tmp.path();
     std::fs::write(d.join("s.ron"), SWEEP).unwrap();
     for i in [0, 1, 3] {
-        ok(
+        ok_in(
+            &bin(),
             &[
                 "run",
                 "--quiet",
@@ -131,7 +132,7 @@ fn merge_refuses_incomplete_and_mismatched_shards() {
             d,
         );
     }
-    let o = coinfer(&["merge", "a"], d);
+    let o = coinfer_in(&bin(), &["merge", "a"], d);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -145,11 +146,12 @@ fn merge_refuses_incomplete_and_mismatched_shards() {
         SWEEP.replace("horizon_s: 4.0", "horizon_s: 5.0"),
     )
     .unwrap();
-    ok(
+    ok_in(
+        &bin(),
         &["run", "--quiet", "--shard", "2/4", "--out", "b", "other.ron"],
         d,
     );
-    let o = coinfer(&["merge", "a", "b"], d);
+    let o = coinfer_in(&bin(), &["merge", "a", "b"], d);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -157,8 +159,12 @@ fn merge_refuses_incomplete_and_mismatched_shards() {
         "{err}"
     );
     // Different shard counts.
-    ok(&["run", "--quiet", "--shard", "1/2", "--out", "c", "s.ron"], d);
-    let o = coinfer(&["merge", "a", "c"], d);
+    ok_in(
+        &bin(),
+        &["run", "--quiet", "--shard", "1/2", "--out", "c", "s.ron"],
+        d,
+    );
+    let o = coinfer_in(&bin(), &["merge", "a", "c"], d);
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("is one of 4 shards but"),
         "{:?}",
@@ -171,7 +177,7 @@ fn resume_completes_an_interrupted_run_identically() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("s.ron"), SWEEP).unwrap();
-    ok(&["run", "--quiet", "--out", "full", "s.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "full", "s.ron"], d);
     // An interrupted run: some batches on disk, manifest not complete, no summary.
     let part = d.join("part/shards/0-of-1");
     std::fs::create_dir_all(&part).unwrap();
@@ -186,19 +192,19 @@ fn resume_completes_an_interrupted_run_identically() {
     )
     .unwrap();
     // Resuming is the default (`--resume` is still accepted).
-    let o = ok(&["run", "--out", "part", "s.ron"], d);
+    let o = ok_in(&bin(), &["run", "--out", "part", "s.ron"], d);
     let line = String::from_utf8_lossy(&o.stderr);
     assert!(line.contains("48 runs (24 simulated, 24 resumed)"), "{line}");
     assert_same(&d.join("full"), &d.join("part"));
-    let o = ok(&["run", "--resume", "--out", "part", "s.ron"], d);
+    let o = ok_in(&bin(), &["run", "--resume", "--out", "part", "s.ron"], d);
     let line = String::from_utf8_lossy(&o.stderr);
     assert!(line.contains("48 runs (0 simulated, 48 resumed)"), "{line}");
     // Another scenario is refused; with --force it starts over.
     std::fs::write(d.join("t.ron"), SWEEP.replace("seeds: 6,", "seeds: 5,")).unwrap();
-    let o = coinfer(&["run", "--out", "part", "t.ron"], d);
+    let o = coinfer_in(&bin(), &["run", "--out", "part", "t.ron"], d);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("holds the runs of scenario `sweep`"));
-    let o = ok(&["run", "--force", "--out", "part", "t.ron"], d);
+    let o = ok_in(&bin(), &["run", "--force", "--out", "part", "t.ron"], d);
     assert!(String::from_utf8_lossy(&o.stderr).contains("40 runs (40 simulated, 0 resumed)"));
 }
 
@@ -243,7 +249,7 @@ fn sweep_errors_name_the_axis() {
     ];
     for (text, parts) in cases {
         std::fs::write(d.join("bad.ron"), &text).unwrap();
-        let o = coinfer(&["run", "--quiet", "--out", "never", "bad.ron"], d);
+        let o = coinfer_in(&bin(), &["run", "--quiet", "--out", "never", "bad.ron"], d);
         assert!(!o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
         for p in parts {
@@ -262,7 +268,7 @@ fn filter_skips_points() {
         "seeds: 2, filter: [\"agents.mobility.Static.distance_m * 1 < 100\", \"channel.tx_power_dbm >= 21\"],",
     );
     std::fs::write(d.join("f.ron"), text.replace(" * 1", "")).unwrap();
-    ok(&["run", "--quiet", "--out", "f", "f.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "f", "f.ron"], d);
     let csv = std::fs::read_to_string(d.join("f/summary.csv")).unwrap();
     // Only distance 20 with power 26 remains.
     assert_eq!(csv.lines().count(), 1 + 2, "{csv}");
@@ -312,7 +318,7 @@ fn paired_ci_is_narrower_than_unpaired_on_paper() {
     sc.horizon_s = 10.0;
     sc.seeds = 10;
     std::fs::write(d.join("p.ron"), sc.to_ron()).unwrap();
-    ok(&["run", "--quiet", "--out", "p", "p.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "p", "p.ron"], d);
     let text = std::fs::read_to_string(d.join("p/paired.csv")).unwrap();
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let h = r.headers().unwrap().clone();
@@ -347,8 +353,16 @@ fn ci_rel_adds_seeds_until_precise() {
     let d = tmp.path();
     let text = SWEEP.replace("seeds: 6,", "seeds: 4, ci_rel: 0.05, max_seeds: 40,");
     std::fs::write(d.join("c.ron"), text).unwrap();
-    ok(&["run", "--quiet", "--threads", "1", "--out", "c1", "c.ron"], d);
-    ok(&["run", "--quiet", "--threads", "2", "--out", "c2", "c.ron"], d);
+    ok_in(
+        &bin(),
+        &["run", "--quiet", "--threads", "1", "--out", "c1", "c.ron"],
+        d,
+    );
+    ok_in(
+        &bin(),
+        &["run", "--quiet", "--threads", "2", "--out", "c2", "c.ron"],
+        d,
+    );
     assert_same(&d.join("c1"), &d.join("c2"));
     let csv = std::fs::read_to_string(d.join("c1/summary.csv")).unwrap();
     let seeds: Vec<u32> = csv
@@ -364,7 +378,11 @@ fn ci_rel_adds_seeds_until_precise() {
         seeds.iter().any(|&s| s > 4),
         "some point needed more seeds: {seeds:?}"
     );
-    let o = coinfer(&["run", "--quiet", "--shard", "0/2", "--out", "c3", "c.ron"], d);
+    let o = coinfer_in(
+        &bin(),
+        &["run", "--quiet", "--shard", "0/2", "--out", "c3", "c.ron"],
+        d,
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("ci_rel"));
 }
 
@@ -373,7 +391,7 @@ fn trace_writes_one_row_per_request() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("s.ron"), SWEEP.replace("seeds: 6,", "seeds: 1,")).unwrap();
-    ok(&["run", "--quiet", "--trace", "--out", "t", "s.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--trace", "--out", "t", "s.ron"], d);
     let files: Vec<PathBuf> = std::fs::read_dir(d.join("t/trace"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -441,10 +459,10 @@ fn ctrl_c_stops_cleanly_and_resume_finishes_identically() {
         !d.join("cut/summary.csv").exists(),
         "no summary after an interrupt"
     );
-    let o = ok(&["run", "--out", "cut", "s.ron"], d);
+    let o = ok_in(&bin(), &["run", "--out", "cut", "s.ron"], d);
     let line = String::from_utf8_lossy(&o.stderr);
     assert!(!line.contains(" 0 resumed"), "{line}");
-    ok(&["run", "--quiet", "--out", "whole", "s.ron"], d);
+    ok_in(&bin(), &["run", "--quiet", "--out", "whole", "s.ron"], d);
     assert_same(&d.join("whole"), &d.join("cut"));
 }
 

@@ -6,7 +6,9 @@ use coinfer::rng::{stream, Purpose, StreamId};
 use coinfer::scenario::RawScenario;
 use coinfer::study::Study;
 use coinfer::units::Bits;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The bit-width `b`; panics outside `2..=16`.
 pub fn bw(b: u8) -> Bits {
@@ -84,4 +86,54 @@ pub fn png_size(path: &std::path::Path) -> (u32, u32) {
     let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
     let info = reader.next_frame(&mut buf).expect("PNG must decode");
     (info.width, info.height)
+}
+
+/// Runs `exe` with `args` in `dir`.
+pub fn coinfer_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
+    Command::new(exe).args(args).current_dir(dir).output().unwrap()
+}
+
+/// Runs `exe` with `args` in `dir`, expecting success.
+pub fn ok_in(exe: &Path, args: &[&str], dir: &Path) -> Output {
+    let o = coinfer_in(exe, args, dir);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// Runs coinfer with `args` in `dir`, expecting success; returns its error
+/// output (warnings and the final line).
+pub fn ok(args: &[&str], dir: &Path) -> String {
+    String::from_utf8_lossy(&ok_in(&bin(), args, dir).stderr).into_owned()
+}
+
+/// Runs `exe` with `args` in `dir`, expects it to fail with `part` in its
+/// error output, and returns that output.
+pub fn fails_with(exe: &Path, args: &[&str], dir: &Path, part: &str) -> String {
+    let o = coinfer_in(exe, args, dir);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success() && err.contains(part), "{args:?}: {err}");
+    err
+}
+
+/// Every file under `dir` (relative path → bytes), folders as empty entries.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            if p.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(root, &p, out);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }
