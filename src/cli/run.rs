@@ -188,23 +188,24 @@ fn check_owner(out: &Path, study: &Study, force: bool) -> Result<()> {
 }
 
 /// Writes the result files of a finished study into `out` and rebuilds the
-/// index beside it. With `keep` (a rerun that simulated nothing), the
-/// provenance of the run that did is kept, so every file stays byte-identical.
+/// index beside it; returns the rows of `summary.csv`. With `keep` (a rerun
+/// that simulated nothing), the provenance of the run that did is kept, so
+/// every file stays byte-identical.
 fn write_results(
     out: &Path,
     study: &Study,
     points: &[PointResults],
     wall_time_s: f64,
     keep: bool,
-) -> Result<()> {
+) -> Result<Vec<crate::report::SummaryRow>> {
     let prov = Provenance::read(out)
         .filter(|p| keep && p.scenario_hash == study.hash())
         .unwrap_or_else(|| Provenance::now(study, wall_time_s));
-    crate::report::write_results(out, study, points, &prov)?;
+    let rows = crate::report::write_results(out, study, points, &prov)?;
     if let Err(e) = campaign::update_index(out) {
         eprintln!("warning: index not updated: {:#}", anyhow::Error::from(e));
     }
-    Ok(())
+    Ok(rows)
 }
 
 pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
@@ -264,8 +265,8 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let runs = results.simulated + results.resumed;
     if sn == 1 {
-        write_results(&out, &study, &results.points, wall, results.simulated == 0)?;
-        warn_imprecise(&study, &results.points);
+        let rows = write_results(&out, &study, &results.points, wall, results.simulated == 0)?;
+        warn_imprecise(&study, &rows);
         // The results now stand on their own: shards of an earlier sharded
         // run of this study would only confuse a later merge.
         campaign::clear_other_shard_sets(&out).with_context(|| format!("cannot clear {}", out.display()))?;
@@ -291,8 +292,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
 }
 
 /// Warns when some (point, policy) stopped at `max_seeds` short of `ci_rel`.
-fn warn_imprecise(study: &Study, points: &[PointResults]) {
-    let rows = crate::report::summary_rows(study, points);
+fn warn_imprecise(study: &Study, rows: &[crate::report::SummaryRow]) {
     let missed = rows.iter().filter(|r| r.ci_target_met == Some(false)).count();
     if missed > 0 {
         eprintln!(

@@ -2,7 +2,7 @@
 //! and the folder above result folders holds `index.csv`, one row per study,
 //! rebuilt from the studies' `summary.json` files.
 
-use super::{Provenance, ReportError, WRITING_MARK};
+use super::{summary_doc, Provenance, ReportError, WRITING_MARK};
 use crate::fsio::write_atomic;
 use crate::scenario::RawScenario;
 use std::io;
@@ -39,17 +39,14 @@ pub struct Owner {
 pub fn owners(out: &Path) -> Vec<Owner> {
     let mut found = Vec::new();
     let summary = out.join("summary.json");
-    if let Some(p) = Provenance::read(out) {
-        let name = std::fs::read(&summary)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["scenario"].as_str().map(String::from))
-            .unwrap_or_default();
-        found.push(Owner {
-            hash: p.scenario_hash,
-            name,
-            file: summary,
-        });
+    if let Some(doc) = summary_doc(out) {
+        if let Some(p) = Provenance::of(&doc) {
+            found.push(Owner {
+                hash: p.scenario_hash,
+                name: doc["scenario"].as_str().unwrap_or_default().to_string(),
+                file: summary,
+            });
+        }
     }
     let mark = out.join(WRITING_MARK);
     if let Ok(hash) = std::fs::read_to_string(&mark) {
@@ -93,8 +90,12 @@ fn scenario_name(path: &Path) -> String {
 /// folders and, if the results are theirs, every result file. What is
 /// already gone is fine (shards of one study may clear side by side).
 pub fn clear_others(out: &Path, hash: &str) -> io::Result<()> {
-    let theirs = |file: &Path| owners(out).iter().any(|o| o.file == file && o.hash != hash);
-    for o in shard_owners(out).iter().filter(|o| o.hash != hash) {
+    let found = owners(out);
+    let theirs = |file: &Path| found.iter().any(|o| o.file == file && o.hash != hash);
+    let shards = found
+        .iter()
+        .filter(|o| o.hash != hash && o.file.ends_with("manifest.json"));
+    for o in shards {
         remove_any(o.file.parent().unwrap_or(out))?;
     }
     if theirs(&out.join("summary.json")) || theirs(&out.join(WRITING_MARK)) {
@@ -150,9 +151,8 @@ pub struct IndexRow {
 
 /// The index row of result folder `dir`, if it holds a readable `summary.json`.
 fn index_row(dir: &Path) -> Option<IndexRow> {
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).ok()?).ok()?;
-    let prov = Provenance::read(dir)?;
+    let doc = summary_doc(dir)?;
+    let prov = Provenance::of(&doc)?;
     let runs = doc["rows"]
         .as_array()?
         .iter()

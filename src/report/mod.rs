@@ -390,10 +390,18 @@ impl Provenance {
 
     /// The provenance in `dir/summary.json`, if it is readable.
     pub fn read(dir: &Path) -> Option<Provenance> {
-        let bytes = std::fs::read(dir.join("summary.json")).ok()?;
-        let mut doc: Value = serde_json::from_slice(&bytes).ok()?;
-        serde_json::from_value(doc.get_mut("provenance")?.take()).ok()
+        Provenance::of(&summary_doc(dir)?)
     }
+
+    /// The provenance block of a parsed `summary.json`.
+    pub fn of(summary: &Value) -> Option<Provenance> {
+        serde_json::from_value(summary.get("provenance")?.clone()).ok()
+    }
+}
+
+/// `dir/summary.json` parsed, if it is readable.
+pub fn summary_doc(dir: &Path) -> Option<Value> {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).ok()?).ok()
 }
 
 /// `summary.json` as text: provenance, the scenario, and every row.
@@ -478,7 +486,8 @@ pub enum ReportError {
 /// Writes every result file of a finished study into `out`: `scenario.ron`,
 /// `summary.csv`, `tidy.csv`, `paired.csv`, `histograms.json`, `summary.json`
 /// and the figures: the scenario's `figures` (default: a set for the sweep's
-/// shape) in its `plots` formats (default SVG and PNG).
+/// shape) in its `plots` formats (default SVG and PNG). Returns the rows of
+/// `summary.csv`.
 ///
 /// ```no_run
 /// # use coinfer::{policy::Registry, runner::Runner, study::Study};
@@ -492,7 +501,7 @@ pub fn write_results(
     study: &Study,
     points: &[PointResults],
     prov: &Provenance,
-) -> Result<(), ReportError> {
+) -> Result<Vec<SummaryRow>, ReportError> {
     // Marks the folder as being written until every file is in: a run that
     // fails half-way (disk full) leaves the mark, and `coinfer plot` refuses
     // to draw the mix of old and new files.
@@ -520,9 +529,7 @@ pub fn write_results(
     let groups = study.scenario().agents.names();
     if groups.len() > 1 {
         let path = out.join("summary_groups.csv");
-        let mut rows = aggregate(&by_group(points, &groups));
-        set_ci_targets(&mut rows, &study.seeds);
-        let text = summary_csv(&rows);
+        let text = summary_csv(&summary_rows(study, &by_group(points, &groups)));
         write_atomic(&path, text.as_bytes()).map_err(|source| ReportError::Io { path, source })?;
     }
     let sc = study.scenario();
@@ -537,7 +544,7 @@ pub fn write_results(
     // The data are complete: a figure that fails leaves them usable by `coinfer plot`.
     std::fs::remove_file(&mark).map_err(io(&mark))?;
     figures::draw_results(out, &opts)?;
-    Ok(())
+    Ok(rows)
 }
 
 /// The figure formats of a scenario that does not set `plots`.
