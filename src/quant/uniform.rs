@@ -32,6 +32,28 @@ impl Quantizer for Uniform {
         }
         out
     }
+
+    /// The mean absolute error of [`Uniform::quantize`], bit for bit, in one
+    /// pass without building the quantized tensor.
+    fn distortion(&self, w: &[f32], bits: Bits) -> f64 {
+        if w.is_empty() {
+            return 0.0;
+        }
+        let steps = (magnitude_levels(bits) - 1) as f64;
+        let group = self.group_size.unwrap_or(w.len());
+        assert!(group > 0, "uniform quantizer group size must be positive");
+        let mut sum = 0.0;
+        for chunk in w.chunks(group) {
+            let s = chunk.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())));
+            let delta = s / steps;
+            for &x in chunk {
+                let a = f64::from(x.abs());
+                let q = if s == 0.0 { 0.0 } else { snap(a, delta) };
+                sum += (a - f64::from(q)).abs();
+            }
+        }
+        sum / w.len() as f64
+    }
 }
 
 /// `x` rounded to the nearest of the levels `k·scale/steps`, `k = 0..=steps`
@@ -40,8 +62,64 @@ pub(crate) fn round_to_grid(x: f32, scale: f64, steps: f64) -> f32 {
     if scale == 0.0 {
         return 0.0;
     }
-    let delta = scale / steps;
-    // Magnitude level index k = round(|x|/Δ) is in 0..=steps since |x| <= scale.
-    let k = (f64::from(x.abs()) / delta).round();
-    ((k * delta) as f32).copysign(x)
+    snap(f64::from(x.abs()), scale / steps).copysign(x)
+}
+
+/// The magnitude `a` rounded to the nearest level `k·delta`; the level index
+/// `k = round(a/Δ)` is in `0..=steps` since `a <= scale`.
+fn snap(a: f64, delta: f64) -> f32 {
+    (round_nonnegative(a / delta) * delta) as f32
+}
+
+/// `v.round()` for `0 <= v < 2^52`, without the libm call `round` compiles
+/// to on baseline x86-64 (the truncating cast and the subtraction are exact).
+fn round_nonnegative(v: f64) -> f64 {
+    let k = v as i64 as f64;
+    if v - k >= 0.5 {
+        k + 1.0
+    } else {
+        k
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::mean_abs_error;
+
+    #[test]
+    fn round_nonnegative_is_round() {
+        let below_half = 0.5 - f64::EPSILON / 4.0;
+        for v in [
+            0.0,
+            below_half,
+            0.5,
+            1.5,
+            2.5,
+            2.0 - 1e-12,
+            7.499999,
+            32767.5,
+            1e15 + 0.5,
+        ] {
+            assert_eq!(round_nonnegative(v), v.round(), "{v}");
+        }
+    }
+
+    #[test]
+    fn distortion_is_mean_error_of_quantize() {
+        let w: Vec<f32> = (0..1000)
+            .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 1e-3)
+            .collect();
+        for group_size in [None, Some(1), Some(7), Some(128)] {
+            let q = Uniform { group_size };
+            for bits in Bits::all() {
+                let direct = mean_abs_error(&w, &q.quantize(&w, bits));
+                assert_eq!(q.distortion(&w, bits), direct, "{group_size:?} {bits:?}");
+            }
+        }
+        assert_eq!(
+            Uniform::default().distortion(&[], Bits::all().next().unwrap()),
+            0.0
+        );
+    }
 }
