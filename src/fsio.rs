@@ -3,13 +3,17 @@
 //! used for scenario hashes and run fingerprints.
 //!
 //! Atomic writes use `tempfile`: the bytes go to a uniquely named temporary
-//! file in the target's folder, are synced, and the file is renamed over the
-//! target; on any error the temporary file is removed.
+//! file in the target's folder, which is renamed over the target; on any
+//! error the temporary file is removed. A reader (or a later run after the
+//! process was killed) sees the old file or the new one, never a part.
+//! Durability against a power cut is bought once per output folder, when a
+//! command has written it, with [`sync_folder`], not with a sync per file.
 
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes `contents` to `path` atomically (temporary file, sync, rename).
+/// Writes `contents` to `path` atomically (temporary file, rename); see
+/// [`sync_folder`] for durability.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -20,9 +24,41 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Makes every file written under `dir` durable: one `syncfs` of the
+/// folder's file system on Linux, elsewhere a sync of each file and folder in
+/// `dir`'s tree. A missing `dir` is fine; an empty one is the current folder.
+pub fn sync_folder(dir: &Path) -> io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(folder) = std::fs::File::open(dir) else {
+        return Ok(());
+    };
+    sync_tree(folder, dir)
+}
+
+#[cfg(target_os = "linux")]
+fn sync_tree(folder: std::fs::File, _dir: &Path) -> io::Result<()> {
+    Ok(rustix::fs::syncfs(folder)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_tree(folder: std::fs::File, dir: &Path) -> io::Result<()> {
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let path = e.path();
+        if e.file_type()?.is_dir() {
+            sync_tree(std::fs::File::open(&path)?, &path)?;
+        } else {
+            std::fs::File::open(&path)?.sync_all()?;
+        }
+    }
+    folder.sync_all()
 }
 
 /// An advisory lock on one part of a folder (its `.coinfer-<part>.lock`

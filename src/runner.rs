@@ -15,7 +15,7 @@
 //! ```
 
 use crate::engine::{self, Recorder};
-use crate::fsio::write_atomic;
+use crate::fsio::{sync_folder, write_atomic};
 use crate::metrics::{PointResults, RunMetrics, RunRecord};
 use crate::model::request::Request;
 use crate::rng::{stream, Purpose, StreamId};
@@ -184,18 +184,21 @@ impl<'s> Runner<'s> {
                 .collect()
         });
         bar.finish_and_clear();
-        let points = match results {
-            Ok(p) => p,
-            Err(RunError::Interrupted { .. }) => {
-                let saved = counts.0.load(Ordering::Relaxed) + counts.1.load(Ordering::Relaxed);
-                return Err(RunError::Interrupted { saved });
-            }
-            Err(e) => return Err(e),
-        };
+        let results = results.map_err(|e| match e {
+            RunError::Interrupted { .. } => RunError::Interrupted {
+                saved: counts.0.load(Ordering::Relaxed) + counts.1.load(Ordering::Relaxed),
+            },
+            e => e,
+        });
         if let Some(dir) = &dir {
-            manifest.complete = true;
-            write_manifest(dir, &manifest)?;
+            if results.is_ok() {
+                manifest.complete = true;
+                write_manifest(dir, &manifest)?;
+            }
+            // Every batch saved, even of an interrupted run, is made durable.
+            sync_folder(dir).map_err(io_err(dir))?;
         }
+        let points = results?;
         Ok(Results {
             points,
             simulated: counts.0.into_inner(),

@@ -359,6 +359,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         (serde_json::to_string_pretty(&summary)? + "\n").as_bytes(),
     )?;
     crate::report::figures::draw_distortion(&out, &[crate::plot::Format::Svg, crate::plot::Format::Png])?;
+    crate::fsio::sync_folder(&out)?;
     eprintln!("wrote {}", out.display());
     if let Some(file) = &args.fit_profile {
         let combine = match args.combine {

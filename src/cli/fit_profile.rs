@@ -2,7 +2,7 @@
 //! sensitivity `A_l` and writes the blocks with these coefficients (and the
 //! output model they were fitted for) as a profile a scenario can use.
 
-use crate::fsio::write_atomic;
+use crate::fsio::{sync_folder, write_atomic};
 use crate::quant::study::fit_block_coefficients;
 use crate::quant::{Aggregation, QuantizerKind};
 use crate::scenario::ProfileFile;
@@ -91,6 +91,7 @@ impl Fit {
                 .with_context(|| format!("cannot create {}", out_dir.display()))?;
         }
         write_atomic(out, format!("{header}{body}\n").as_bytes())
+            .and_then(|()| sync_folder(out_dir))
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!("wrote {} (A_l for {:?}; {score})", out.display(), self.combine);
         Ok(())

@@ -413,6 +413,7 @@ pub(super) fn plot(args: PlotArgs) -> Result<()> {
     } else {
         bail!("{} holds no summary.csv nor distortion.csv", args.dir.display());
     };
+    crate::fsio::sync_folder(&args.dir)?;
     eprintln!("{} files in {}", files.len(), args.dir.join("plots").display());
     Ok(())
 }

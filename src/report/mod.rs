@@ -9,7 +9,7 @@
 pub mod campaign;
 pub mod figures;
 
-use crate::fsio::write_atomic;
+use crate::fsio::{sync_folder, write_atomic};
 use crate::metrics::stats::{mean_ci95, unpaired_ci95};
 use crate::metrics::{Metric, PointResults, METRICS, N_METRICS, N_POOLED, POOLED, SCHEMA};
 use crate::plot::Format;
@@ -544,6 +544,7 @@ pub fn write_results(
     // The data are complete: a figure that fails leaves them usable by `coinfer plot`.
     std::fs::remove_file(&mark).map_err(io(&mark))?;
     figures::draw_results(out, &opts)?;
+    sync_folder(out).map_err(io(out))?;
     Ok(rows)
 }
 
