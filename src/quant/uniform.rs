@@ -45,11 +45,20 @@ impl Quantizer for Uniform {
         let mut sum = 0.0;
         for chunk in w.chunks(group) {
             let s = chunk.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())));
+            if s == 0.0 {
+                sum = chunk.iter().fold(sum, |acc, &x| acc + f64::from(x.abs()));
+                continue;
+            }
             let delta = s / steps;
-            for &x in chunk {
-                let a = f64::from(x.abs());
-                let q = if s == 0.0 { 0.0 } else { snap(a, delta) };
-                sum += (a - f64::from(q)).abs();
+            // Errors are computed 8 at a time (the compiler vectorizes the
+            // divisions) and added in order, as the mean of `quantize` does.
+            let mut errs = [0.0f64; 8];
+            for part in chunk.chunks(8) {
+                for (e, &x) in errs.iter_mut().zip(part) {
+                    let a = f64::from(x.abs());
+                    *e = (a - f64::from(snap(a, delta))).abs();
+                }
+                sum = errs[..part.len()].iter().fold(sum, |acc, e| acc + e);
             }
         }
         sum / w.len() as f64
@@ -71,10 +80,10 @@ fn snap(a: f64, delta: f64) -> f32 {
     (round_nonnegative(a / delta) * delta) as f32
 }
 
-/// `v.round()` for `0 <= v < 2^52`, without the libm call `round` compiles
+/// `v.round()` for `0 <= v < 2^31`, without the libm call `round` compiles
 /// to on baseline x86-64 (the truncating cast and the subtraction are exact).
 fn round_nonnegative(v: f64) -> f64 {
-    let k = v as i64 as f64;
+    let k = v as i32 as f64;
     if v - k >= 0.5 {
         k + 1.0
     } else {
@@ -99,7 +108,7 @@ mod tests {
             2.0 - 1e-12,
             7.499999,
             32767.5,
-            1e15 + 0.5,
+            1e9 + 0.5,
         ] {
             assert_eq!(round_nonnegative(v), v.round(), "{v}");
         }
