@@ -24,8 +24,8 @@ fn side(weights: f64, c: f64, kappa: f64, ghz: &[f64], tables: SideTables) -> Si
             switch_energy: Joules(0.0),
         }),
         weights,
-        distortion: tables.distortion,
-        gap: tables.gap,
+        distortion: Cow::Owned(tables.distortion),
+        gap: Cow::Owned(tables.gap),
         relaxed_weight: tables.relaxed_weight,
         clock_now: None,
     }

@@ -172,8 +172,8 @@ fn build_side((weights, c, kappa, static_power_w, freqs, layers): SideParams, bo
     Side {
         cpu: Cow::Owned(cpu(c, kappa, static_power_w, freqs)),
         weights,
-        distortion: t.distortion,
-        gap: t.gap,
+        distortion: Cow::Owned(t.distortion),
+        gap: Cow::Owned(t.gap),
         relaxed_weight: t.relaxed_weight,
         clock_now: None,
     }
@@ -314,10 +314,10 @@ proptest! {
         let mut acc = 0.0;
         for b in (0..17).rev() {
             acc += steps[b];
-            p.agent.distortion[b] = if monotone { acc } else { steps[b] };
-            p.server.distortion[b] = if monotone { 2.0 * acc } else { steps[16 - b] };
-            p.agent.gap[b] = gaps[b];
-            p.server.gap[b] = gaps[16 - b];
+            p.agent.distortion.to_mut()[b] = if monotone { acc } else { steps[b] };
+            p.server.distortion.to_mut()[b] = if monotone { 2.0 * acc } else { steps[16 - b] };
+            p.agent.gap.to_mut()[b] = gaps[b];
+            p.server.gap.to_mut()[b] = gaps[16 - b];
         }
         if p.gap_max.is_some() {
             p.gap_max = Some(gaps[0] + gaps[16] + 0.5);
@@ -349,8 +349,8 @@ fn blip2() -> Problem<'static> {
                 FreqSet::Discrete(vec![0.4e9, 0.8e9, 1.2e9, 1.6e9, 2.0e9]),
             )),
             weights: 1.107e9,
-            distortion: a.distortion,
-            gap: a.gap,
+            distortion: Cow::Owned(a.distortion),
+            gap: Cow::Owned(a.gap),
             relaxed_weight: a.relaxed_weight,
             clock_now: None,
         },
@@ -362,8 +362,8 @@ fn blip2() -> Problem<'static> {
                 FreqSet::Discrete(vec![2.5e9, 5e9, 7.5e9, 10e9]),
             )),
             weights: 2.65e9,
-            distortion: s.distortion,
-            gap: s.gap,
+            distortion: Cow::Owned(s.distortion),
+            gap: Cow::Owned(s.gap),
             relaxed_weight: s.relaxed_weight,
             clock_now: None,
         },
@@ -425,8 +425,8 @@ fn continuous_server_runs_at_lowest_deadline_clock_without_static_power() {
 #[test]
 fn ties_go_to_fewest_bits() {
     let mut p = blip2();
-    p.agent.distortion = [0.0; 17];
-    p.server.distortion = [0.0; 17];
+    p.agent.distortion = Cow::Owned([0.0; 17]);
+    p.server.distortion = Cow::Owned([0.0; 17]);
     let c = exhaustive(&p).expect("feasible");
     assert_eq!((c.bits_agent, c.bits_server), (bw(2), bw(2)));
 }
@@ -452,8 +452,8 @@ fn infeasible_problems_fall_back() {
 fn gap_cap_is_enforced() {
     let mut p = blip2();
     for b in 0..17 {
-        p.agent.gap[b] = b as f64;
-        p.server.gap[b] = b as f64;
+        p.agent.gap.to_mut()[b] = b as f64;
+        p.server.gap.to_mut()[b] = b as f64;
     }
     let free = exhaustive(&p).expect("feasible");
     assert!(p.evaluate(&free).gap > 12.0, "cap must bind");

@@ -132,6 +132,11 @@ impl DistortionTable {
         self.values[side as usize][usize::from(bits)]
     }
 
+    /// One side's contributions by bit-width (entries 0 and 1 are 0).
+    pub fn side_values(&self, side: Side) -> &[f64; 17] {
+        &self.values[side as usize]
+    }
+
     /// The output distortion of the pair `(bits_agent, bits_server)`.
     pub fn pair(&self, bits_agent: Bits, bits_server: Bits) -> f64 {
         let sum = self.side(Side::Agent, bits_agent) + self.side(Side::Server, bits_server);

@@ -22,7 +22,7 @@ use agent::{Agents, ArrivalProcess};
 use cpu::Cpu;
 pub use decision::Decision;
 use distortion::{Bound, DistortionTable, SideTables};
-use laim::Laim;
+use laim::{Laim, Side};
 use link::{Access, ChannelConfig, FadingProcess, Link};
 use mobility::Trajectory;
 use rand_chacha::ChaCha8Rng;
@@ -62,8 +62,8 @@ pub struct System {
     pub batching: Batching,
     /// Output upper bound `D_out,U` per side and bits.
     pub upper: DistortionTable,
-    /// Solver tables of the upper and lower bounds, `[bound][side]`.
-    pub bound_tables: [[SideTables; 2]; 2],
+    /// What a decision needs of each side (`[agent, server]`).
+    pub sides: [SideConstants; 2],
     /// Output lower bound `D_out,L` per side and bits.
     pub lower: DistortionTable,
     /// Output distortion approximation `Σ A_l n_l d_l(b)` with `d_l` the
@@ -71,6 +71,18 @@ pub struct System {
     /// exponential law (a fixed reference sample, the same for every seed):
     /// what a policy can know before it sees the real weights.
     pub approx: DistortionTable,
+}
+
+/// What a decision needs of one side of the split, computed once per point
+/// so that the per-request problem only borrows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideConstants {
+    /// Weights `N_x` executed on the side.
+    pub params: f64,
+    /// Tightness gap `D_out,U − D_out,L` of the side per bit-width.
+    pub gap: [f64; 17],
+    /// The relaxed objective's weight `W_x` (of the upper bound).
+    pub relaxed_weight: f64,
 }
 
 /// Which quantizer is applied to the model's weights, and on how many weights
@@ -121,12 +133,19 @@ impl System {
         server: &ServerConfig,
         approx: DistortionTable,
     ) -> System {
-        let bound_tables = [laim.side_tables(Bound::Upper), laim.side_tables(Bound::Lower)];
+        let [upper, lower] = [laim.side_tables(Bound::Upper), laim.side_tables(Bound::Lower)];
         let table = |[a, s]: [SideTables; 2]| DistortionTable::from_sides(a.distortion, s.distortion);
+        let side = |which: Side| SideConstants {
+            params: laim.side_params(which),
+            gap: std::array::from_fn(|b| {
+                upper[which as usize].distortion[b] - lower[which as usize].distortion[b]
+            }),
+            relaxed_weight: upper[which as usize].relaxed_weight,
+        };
         System {
-            upper: table(bound_tables[0]),
-            lower: table(bound_tables[1]),
-            bound_tables,
+            sides: [side(Side::Agent), side(Side::Server)],
+            upper: table(upper),
+            lower: table(lower),
             approx,
             laim,
             agent_cpu,

@@ -111,20 +111,19 @@ impl Default for Options {
 }
 
 fn side<'a>(
-    system: &System,
+    system: &'a System,
     cpu: &'a Cpu,
     which: ModelSide,
-    table: &DistortionTable,
+    table: &'a DistortionTable,
     clock_now: Option<f64>,
 ) -> Side<'a> {
-    let [upper, lower] = &system.bound_tables;
-    let (upper, lower) = (&upper[which as usize], &lower[which as usize]);
+    let constants = &system.sides[which as usize];
     Side {
         cpu: Cow::Borrowed(cpu),
-        weights: system.laim.side_params(which),
-        distortion: std::array::from_fn(|b| Bits::new(b as u8).map_or(0.0, |b| table.side(which, b))),
-        gap: std::array::from_fn(|b| upper.distortion[b] - lower.distortion[b]),
-        relaxed_weight: upper.relaxed_weight,
+        weights: constants.params,
+        distortion: Cow::Borrowed(table.side_values(which)),
+        gap: Cow::Borrowed(&constants.gap),
+        relaxed_weight: constants.relaxed_weight,
         clock_now,
     }
 }

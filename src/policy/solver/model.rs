@@ -37,10 +37,11 @@ pub struct Side<'a> {
     pub cpu: Cow<'a, Cpu>,
     /// Number of weights `N_x` executed on this side.
     pub weights: f64,
-    /// Distortion `g_x[b]`; only indices `2..=16` are used.
-    pub distortion: [f64; 17],
+    /// Distortion `g_x[b]`; only indices `2..=16` are used (borrowed from
+    /// the system's tables by a policy).
+    pub distortion: Cow<'a, [f64; 17]>,
     /// Tightness gap `gap_x[b]`; only indices `2..=16` are used.
-    pub gap: [f64; 17],
+    pub gap: Cow<'a, [f64; 17]>,
     /// Aggregate `W_x = Σ A_l n_l / λ_l` of the relaxed objective.
     pub relaxed_weight: f64,
     /// The clock the unit runs at now: any other costs the unit's switch
