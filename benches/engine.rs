@@ -102,7 +102,7 @@ fn study(file: &str, horizon_s: f64, seeds: u32) -> Study {
 fn reference_run(c: &mut Criterion) {
     let study = study("benches/reference.ron", 400.0, 1);
     let point = &study.points[0];
-    let measured = &point.measured_tables(&[1])[0];
+    let measured = &point.measured_table(1);
     let mut g = c.benchmark_group("reference");
     g.sample_size(10);
     g.throughput(Throughput::Elements(point.expected_requests() as u64));

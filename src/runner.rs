@@ -17,6 +17,7 @@
 use crate::engine::{self, Recorder};
 use crate::fsio::{sync_folder, write_atomic};
 use crate::metrics::{PointResults, RunMetrics, RunRecord};
+use crate::model::distortion::DistortionTable;
 use crate::model::request::Request;
 use crate::rng::{stream, Purpose, StreamId};
 use crate::shard::{self, batch_file, shard_dir, BatchId, Manifest};
@@ -24,9 +25,11 @@ use crate::study::{Study, StudyPoint};
 use crate::units::Bits;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The results of a finished run of a study.
 #[derive(Debug)]
@@ -174,6 +177,7 @@ impl<'s> Runner<'s> {
             dir: dir.as_deref(),
             bar: &bar,
             counts: &counts,
+            measured: MeasuredTables::default(),
         };
         let results: Result<Vec<PointResults>, RunError> = pool.install(|| {
             study
@@ -266,6 +270,27 @@ struct PointCtx<'a, 's> {
     bar: &'a ProgressBar,
     /// (runs simulated, runs resumed)
     counts: &'a (AtomicUsize, AtomicUsize),
+    measured: MeasuredTables,
+}
+
+/// The measured-distortion tables of a run, by (model id, seed): points
+/// with the same model and quantizer ([`StudyPoint::model_id`]) share them,
+/// and each is built once, by the first run that needs it.
+#[derive(Default)]
+struct MeasuredTables(Mutex<HashMap<(usize, u64), TableCell>>);
+
+/// One table, built once however many runs ask for it at the same time.
+type TableCell = Arc<OnceLock<Arc<DistortionTable>>>;
+
+impl MeasuredTables {
+    /// The table of `point` and `seed`.
+    fn get(&self, point: &StudyPoint, seed: u64) -> Arc<DistortionTable> {
+        let cell = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(map.entry((point.model_id, seed)).or_default())
+        };
+        Arc::clone(cell.get_or_init(|| Arc::new(point.measured_table(seed))))
+    }
 }
 
 impl PointCtx<'_, '_> {
@@ -325,7 +350,7 @@ impl PointCtx<'_, '_> {
     ) -> Result<Vec<RunRecord>, RunError> {
         let study = self.runner.study;
         let seeds: Vec<u64> = seed_idx.iter().map(|&s| study.base_seed + s as u64).collect();
-        let measured = point.measured_tables(&seeds);
+        let measured: Vec<_> = seeds.par_iter().map(|&s| self.measured.get(point, s)).collect();
         let jobs: Vec<(usize, usize)> = (0..study.policies.len())
             .flat_map(|p| (0..seeds.len()).map(move |k| (p, k)))
             .collect();
@@ -360,7 +385,7 @@ impl PointCtx<'_, '_> {
         point: &StudyPoint,
         p: usize,
         seed: u64,
-        measured: &crate::model::distortion::DistortionTable,
+        measured: &DistortionTable,
     ) -> Result<RunRecord, RunError> {
         let study = self.runner.study;
         let mut world = point.world(seed);

@@ -49,7 +49,7 @@ fn allocations(horizon_s: f64) -> (u64, u64) {
     let text = text.replace("horizon_s: 4000.0", &format!("horizon_s: {horizon_s:?}"));
     let study = Study::from_str(path.as_ref(), &text, &Registry::default()).expect("valid");
     let point = &study.points[0];
-    let measured = &point.measured_tables(&[1])[0];
+    let measured = &point.measured_table(1);
     let mut world = point.world(1);
     let mut policy = study.policies[0]
         .factory

@@ -550,3 +550,27 @@ fn result_files_show_generated_values_as_written() {
     let resolved = std::fs::read_to_string(out.join("scenario.ron")).unwrap();
     assert!(!resolved.contains("Range") && !resolved.contains("0.30000000000000004"));
 }
+
+/// Points that differ only outside the model and quantizer share one
+/// measured-distortion table per seed (built once by the runner); a point
+/// with another quantizer has its own, and tables differ by seed.
+#[test]
+fn points_with_one_model_share_measured_tables() {
+    let text = SWEEP
+        .replace(
+            "(param: \"channel.noise_figure_db\", values: [9.0, 5.0], zip: \"radio\"),",
+            "(param: \"channel.noise_figure_db\", values: [9.0, 5.0], zip: \"radio\"),
+        (param: \"quantizer.kind\", values: [\"PotLog\", \"LloydMax\"]),",
+        )
+        .replace("seeds: 6,", "seeds: 6, quantizer: (sample_weights: 4096),");
+    let study = crate::util::scenario(&text);
+    let ids: Vec<usize> = study.points.iter().map(|p| p.model_id).collect();
+    assert_eq!(ids, [0, 1, 0, 1, 0, 1, 0, 1]);
+    for p in &study.points {
+        let first = &study.points[p.model_id];
+        assert_eq!(p.measured_table(7), first.measured_table(7));
+    }
+    let (pot_log, lloyd) = (&study.points[0], &study.points[1]);
+    assert_ne!(pot_log.measured_table(7), lloyd.measured_table(7));
+    assert_ne!(pot_log.measured_table(7), pot_log.measured_table(8));
+}

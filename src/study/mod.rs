@@ -62,6 +62,9 @@ pub struct StudyPoint {
     /// The measured-distortion table on the real tensors of
     /// `model.weights_file`, if the model has one.
     pub checkpoint_table: Option<DistortionTable>,
+    /// The index of the first point with the same model and quantizer:
+    /// points with the same id have the same distortion tables.
+    pub model_id: usize,
 }
 
 /// A validated study, ready to run.
@@ -106,10 +109,12 @@ impl Study {
         check_last_seed(&resolved, &seeds)?;
         let points = sweep::points(&resolved).map_err(|(f, m)| resolved.error_at(&f, m))?;
         let tables = reference_tables(&points);
+        let ids = model_ids(&points.iter().map(|p| &p.scenario).collect::<Vec<_>>());
         let points = points
             .into_par_iter()
             .zip(tables)
-            .map(|(p, approx)| compile_point(&resolved, p, &policies, approx))
+            .zip(ids)
+            .map(|((p, approx), id)| compile_point(&resolved, p, &policies, (approx, id)))
             .collect::<Result<Vec<_>, _>>()?;
         let points = checkpoint_tables(points).map_err(|e| {
             let field = if resolved.model.profile.is_some() {
@@ -187,16 +192,13 @@ impl StudyPoint {
         self.config.agents.rate_hz() * self.config.horizon_s
     }
 
-    /// The measured-distortion table of each seed: the quantizer on the real
+    /// The measured-distortion table of `seed`: the quantizer on the real
     /// tensors of `model.weights_file` (the same for every seed), or on
-    /// synthetic weights drawn from each seed's `Weights` streams.
-    pub fn measured_tables(&self, seeds: &[u64]) -> Vec<DistortionTable> {
+    /// synthetic weights drawn from the seed's `Weights` streams.
+    pub fn measured_table(&self, seed: u64) -> DistortionTable {
         match &self.checkpoint_table {
-            Some(table) => vec![table.clone(); seeds.len()],
-            None => seeds
-                .par_iter()
-                .map(|&s| synthetic_table(&self.system.laim, &self.config.quantizer, s))
-                .collect(),
+            Some(table) => table.clone(),
+            None => synthetic_table(&self.system.laim, &self.config.quantizer, seed),
         }
     }
 }
@@ -505,19 +507,24 @@ fn checkpoint_tables(mut points: Vec<StudyPoint>) -> Result<Vec<StudyPoint>, Str
 
 /// `f` of each configuration, computed once per distinct model and quantizer.
 fn once_per_model<T: Clone + Send>(configs: &[&RawScenario], f: impl Fn(&RawScenario) -> T + Sync) -> Vec<T> {
-    let key = |c: &RawScenario| serde_json::to_string(&(&c.model, &c.quantizer)).unwrap_or_default();
-    let keys: Vec<String> = configs.iter().map(|c| key(c)).collect();
-    let mut distinct: Vec<usize> = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        if !distinct.iter().any(|&j| keys[j] == *k) {
-            distinct.push(i);
-        }
-    }
+    let ids = model_ids(configs);
+    let distinct: Vec<usize> = (0..ids.len()).filter(|&i| ids[i] == i).collect();
     let values: Vec<T> = distinct.par_iter().map(|&i| f(configs[i])).collect();
-    keys.iter()
-        .map(|k| {
-            let d = distinct.iter().position(|&j| keys[j] == *k).unwrap_or(0);
-            values[d].clone()
+    ids.iter()
+        .map(|id| values[distinct.binary_search(id).unwrap_or(0)].clone())
+        .collect()
+}
+
+/// Each config's [`StudyPoint::model_id`]: the index of the first config
+/// with the same model and quantizer.
+fn model_ids(configs: &[&RawScenario]) -> Vec<usize> {
+    let mut first = std::collections::HashMap::new();
+    configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let key = serde_json::to_string(&(&c.model, &c.quantizer)).unwrap_or_default();
+            *first.entry(key).or_insert(i)
         })
         .collect()
 }
@@ -528,7 +535,7 @@ fn compile_point(
     base: &RawScenario,
     point: sweep::Point,
     policies: &[LabelledPolicy],
-    approx: DistortionTable,
+    (approx, model_id): (DistortionTable, usize),
 ) -> Result<StudyPoint, ScenarioError> {
     let config = point.scenario;
     let system = check_point(&config, policies, approx).map_err(|(field, msg)| {
@@ -546,6 +553,7 @@ fn compile_point(
         config,
         system,
         checkpoint_table: None,
+        model_id,
     })
 }
 
