@@ -142,3 +142,71 @@ fn solve_prints_each_policy_and_json() {
         );
     }
 }
+
+/// `queue_aware` walks the bit pairs in preference order and stops at the
+/// first feasible one; it must pick what a scan of every pair picks: the
+/// feasible pair of least objective, then fewest bits, first in scan order.
+#[test]
+fn queue_aware_picks_the_best_pair_of_a_full_scan() {
+    use coinfer::policy::{problem, solver, Decision, DecisionContext};
+    use coinfer::rng::{stream, Purpose, StreamId};
+    use coinfer::units::Bits;
+    let study = scenario(
+        r#"(agents: (count: 8, arrivals: Poisson(rate_hz: 2.0), deadline_s: 0.6, energy_budget_j: 2.0),
+            policies: [(name: "queue_aware"), (name: "queue_aware", gap_max: 0.02, bits_min: 4, bits_max: 12),
+                       (name: "queue_aware", objective: approx)])"#,
+    );
+    let sys = &study.points[0].system;
+    let mut decided = 0;
+    for (policy, spec) in study.policies.iter().zip(&study.scenario().policies) {
+        let opts = spec.options().unwrap();
+        let mut run = policy.factory.build(stream(1, StreamId::new(Purpose::Policy, 0)));
+        for k in 0..60 {
+            let ctx = DecisionContext::one_shot(sys, 10f64.powf(k as f64 / 10.0 - 1.0));
+            let got = run.decide(&ctx);
+            let p = problem(&ctx, &opts, 0.0);
+            let mut best: Option<(f64, u8, Decision)> = None;
+            for bs in Bits::range(p.bits_min, p.bits_max) {
+                let service_s = p.server.cycles(bs) / p.server.cpu.freqs.max();
+                let wait = mgc_wait(sys.request_rate_hz, service_s, sys.workers, sys.service_scv);
+                let pw = solver::Problem {
+                    server_wait_s: wait,
+                    ..p.clone()
+                };
+                for ba in Bits::range(p.bits_min, p.bits_max) {
+                    let Some(c) = solver::min_energy(&pw, ba, bs).filter(|c| wait.is_finite() && c.feasible)
+                    else {
+                        continue;
+                    };
+                    let key = (p.objective(ba, bs), ba.get() + bs.get());
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| key.0 < b.0 || (key.0 == b.0 && key.1 < b.1))
+                    {
+                        best = Some((key.0, key.1, c));
+                    }
+                }
+            }
+            match best {
+                Some((_, _, want)) => {
+                    decided += 1;
+                    let pick = |d: &Decision| {
+                        (
+                            d.bits_agent,
+                            d.bits_server,
+                            d.freq_agent,
+                            d.freq_server,
+                            d.feasible,
+                        )
+                    };
+                    assert_eq!(pick(&got), pick(&want), "{} at k = {k}", policy.label);
+                }
+                None => assert!(!got.feasible, "{} at k = {k}", policy.label),
+            }
+        }
+    }
+    assert!(
+        decided > 60 && decided < 180,
+        "both feasible and infeasible cases: {decided}"
+    );
+}

@@ -128,39 +128,86 @@ optimizer!(
     Exhaustive, "exhaustive", exhaustive, |s, ctx, p| or_fallback(solver::exhaustive(&p), &p, s.options.on_infeasible)
 );
 
-optimizer!(
-    /// `exhaustive` with the predicted server wait of each server bit-width
-    /// taken off the delay budget (beyond the paper): the wait is the M/G/c
-    /// approximation (Erlang C scaled by `(1 + c_s²)/2`) at the offered
-    /// request rate, as if every request used that bit-width.
-    QueueAware, "queue_aware", queue_aware, |s, ctx, p| {
-        let sys = ctx.system;
-        let mut best: Option<(f64, u8, Decision)> = None;
-        for bs in Bits::range(p.bits_min, p.bits_max) {
-            let service_s = p.server.cycles(bs) / p.server.cpu.freqs.max();
-            let wait = mgc_wait(sys.request_rate_hz, service_s, sys.workers, sys.service_scv);
-            if !wait.is_finite() {
-                break;
-            }
-            let pw = solver::Problem { server_wait_s: wait, ..p.clone() };
-            for ba in Bits::range(p.bits_min, p.bits_max) {
-                let Some(c) = solver::min_energy(&pw, ba, bs) else { break };
-                let e = pw.evaluate(&c);
-                if !e.meets_deadline {
-                    break;
-                }
-                if !(e.meets_budget && e.meets_gap) {
-                    continue;
-                }
-                let key = (e.distortion, ba.get() + bs.get());
-                if best.as_ref().is_none_or(|b| key.0 < b.0 || (key.0 == b.0 && key.1 < b.1)) {
-                    best = Some((key.0, key.1, c));
-                }
-            }
-        }
-        or_fallback(best.map(|b| b.2), &p, s.options.on_infeasible)
+/// `exhaustive` with the predicted server wait of each server bit-width
+/// taken off the delay budget (beyond the paper): the wait is the M/G/c
+/// approximation (Erlang C scaled by `(1 + c_s²)/2`) at the offered
+/// request rate, as if every request used that bit-width.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueueAware {
+    /// Objective, gap cap and bits range.
+    pub options: Options,
+}
+
+pub(super) fn queue_aware(spec: &PolicySpec) -> Result<NamedFactory, (&'static str, String)> {
+    let options = spec.options()?;
+    Ok((label("queue_aware", &options), Box::new(QueueAware { options })))
+}
+
+impl PolicyFactory for QueueAware {
+    fn build(&self, _rng: ChaCha8Rng) -> Box<dyn Policy> {
+        Box::new(QueueAwareRun {
+            options: self.options,
+            order: Vec::new(),
+        })
     }
-);
+}
+
+/// `queue_aware` during a run.
+#[derive(Debug)]
+struct QueueAwareRun {
+    options: Options,
+    /// The bit pairs from the most preferred: least objective, then fewest
+    /// bits, then scan order. The objective's tables and the bits range are
+    /// fixed for a run, so it is sorted once, at the first request.
+    order: Vec<(Bits, Bits)>,
+}
+
+impl Policy for QueueAwareRun {
+    /// The first pair in preference order that is feasible with its
+    /// server wait: the least-objective feasible pair, found without
+    /// solving for every pair.
+    fn decide(&mut self, ctx: &DecisionContext) -> Decision {
+        let p = problem(ctx, &self.options, 0.0);
+        if self.order.is_empty() {
+            self.order = preference_order(&p);
+        }
+        let sys = ctx.system;
+        let mut waits = [None; 17];
+        let found = self.order.iter().find_map(|&(ba, bs)| {
+            let wait = *waits[usize::from(bs)].get_or_insert_with(|| {
+                let service_s = p.server.cycles(bs) / p.server.cpu.freqs.max();
+                mgc_wait(sys.request_rate_hz, service_s, sys.workers, sys.service_scv)
+            });
+            if !wait.is_finite() {
+                return None;
+            }
+            let pw = solver::Problem {
+                server_wait_s: wait,
+                ..p.clone()
+            };
+            solver::min_energy(&pw, ba, bs).filter(|c| c.feasible)
+        });
+        let decision = or_fallback(found, &p, self.options.on_infeasible);
+        Decision {
+            assumed_rate: Some(self.options.channel_view.rate(ctx)),
+            ..decision
+        }
+    }
+}
+
+/// Every bit pair of `p`'s range, sorted by objective, then total bits, then
+/// server and agent bits.
+fn preference_order(p: &solver::Problem) -> Vec<(Bits, Bits)> {
+    let bits = || Bits::range(p.bits_min, p.bits_max);
+    let mut order: Vec<(Bits, Bits)> = bits().flat_map(|bs| bits().map(move |ba| (ba, bs))).collect();
+    order.sort_by(|&(a1, s1), &(a2, s2)| {
+        let key = |a: Bits, s: Bits| (p.objective(a, s), a.get() + s.get(), s, a);
+        let (k1, k2) = (key(a1, s1), key(a2, s2));
+        k1.0.total_cmp(&k2.0)
+            .then((k1.1, k1.2, k1.3).cmp(&(k2.1, k2.2, k2.3)))
+    });
+    order
+}
 
 /// Mean queueing wait of an M/G/c queue with arrival rate `lambda`, mean
 /// service `s`, `c` servers and service SCV `scv`: Erlang C times
