@@ -11,6 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cargo build --release --quiet
 (cd benches/peers/bare_rust && cargo build --release --quiet)
+(cd benches/peers/nexosim && cargo build --release --quiet)
 for s in $(seq 1 "$seeds"); do
     sed -e "s/horizon_s: 4000.0/horizon_s: $horizon/" -e "s/base_seed: 1,/base_seed: $s,/" \
         benches/reference.ron >"$tmp/ref.ron"
@@ -21,6 +22,7 @@ r = next(csv.DictReader(open(sys.argv[1])))
 print(f"peer=coinfer requests={r['completed']} mean_s={r['latency_mean_s']} p50_s={r['latency_p50_s']} p99_s={r['latency_p99_s']}")
 PY
     benches/peers/bare_rust/target/release/bare_rust "$horizon" "$s" >>"$tmp/all"
+    benches/peers/nexosim/target/release/nexosim_peer "$horizon" "$s" >>"$tmp/all"
     python3 benches/peers/heapq_loop.py "$horizon" "$s" >>"$tmp/all"
     python3 benches/peers/simpy_model.py "$horizon" "$s" >>"$tmp/all"
 done

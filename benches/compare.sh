@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # coinfer against its peers on the reference model (benches/reference.ron):
-# ROUNDS alternating rounds (coinfer, bare_rust, heapq, simpy in turn), each
-# run timed by /usr/bin/time -v; then, when valgrind is present, one run of
-# each under callgrind at CG_HORIZON s for instructions per request.
+# ROUNDS alternating rounds (coinfer, bare_rust, nexosim, heapq, simpy in
+# turn), each run timed by /usr/bin/time -v; then, when valgrind is present,
+# one run of each under callgrind at CG_HORIZON s for instructions per request.
 # Prints per peer: median wall time, requests/s, peak RSS, instructions per
 # request (marginal: between runs at CG_HORIZON and twice it) and fixed
 # instructions (start-up), and coinfer's requests/s relative to the peer's;
@@ -21,7 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 [ -n "${COINFER:-}" ] || cargo build --release --quiet
 coinfer=${COINFER:-target/release/coinfer}
 (cd benches/peers/bare_rust && cargo build --release --quiet)
-peers=(coinfer bare_rust heapq simpy)
+(cd benches/peers/nexosim && cargo build --release --quiet)
+peers=(coinfer bare_rust nexosim heapq simpy)
 python=$(python3 -c "import sys; print(sys.executable)")  # not a shim: callgrind follows it
 
 # The command line of a peer at horizon $2.
@@ -32,6 +33,7 @@ command_of() {
                 benches/reference.ron >"$tmp/ref_$2.ron"
             echo "$coinfer run $tmp/ref_$2.ron --out $tmp/out_$RANDOM$RANDOM --plots none --threads 1 --quiet" ;;
         bare_rust) echo "benches/peers/bare_rust/target/release/bare_rust $2 $seed" ;;
+        nexosim) echo "benches/peers/nexosim/target/release/nexosim_peer $2 $seed" ;;
         heapq) echo "$python benches/peers/heapq_loop.py $2 $seed" ;;
         simpy) echo "$python benches/peers/simpy_model.py $2 $seed" ;;
     esac
