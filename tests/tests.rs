@@ -11,6 +11,8 @@ mod distortion;
 mod embodiment;
 mod extends;
 mod figures;
+#[cfg(feature = "forward")]
+mod forward;
 mod fuzz;
 mod golden;
 mod layers;
