@@ -261,6 +261,13 @@ fn max_diff(a: &[f32], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Runs `coinfer forward` in `dir` with the space-separated `args`.
+fn forward(dir: &Path, args: &str) {
+    let mut all = vec!["forward"];
+    all.extend(args.split_whitespace());
+    ok_in(&bin(), &all, dir);
+}
+
 fn uniform(bits: u8) -> Setting {
     Setting {
         kind: QuantizerKind::Uniform { group_size: None },
@@ -305,27 +312,9 @@ fn forward_pass_matches_an_f64_reference_at_full_precision_and_16_bits() {
 fn one_quantized_block_error_matches_the_hand_computation() {
     let (tmp, t) = model(1);
     let d = tmp.path();
-    ok_in(
-        &bin(),
-        &[
-            "forward",
-            "m",
-            "--bits",
-            "3",
-            "--quantizers",
-            "uniform",
-            "--inputs",
-            "4",
-            "--seq-len",
-            "12",
-            "--heldout",
-            "0",
-            "--seed",
-            "3",
-            "--out",
-            "o",
-        ],
+    forward(
         d,
+        "m --bits 3 --quantizers uniform --inputs 4 --seq-len 12 --heldout 0 --seed 3 --out o",
     );
     let csv = std::fs::read_to_string(d.join("o/forward.csv")).unwrap();
     let bits = column(&csv, "bits");
@@ -355,22 +344,7 @@ fn one_quantized_block_error_matches_the_hand_computation() {
 fn output_distortion_falls_as_bits_rise() {
     let (tmp, _) = model(2);
     let d = tmp.path();
-    ok_in(
-        &bin(),
-        &[
-            "forward",
-            "m",
-            "--bits",
-            "2..12",
-            "--heldout",
-            "4",
-            "--seq-len",
-            "8",
-            "--out",
-            "o",
-        ],
-        d,
-    );
+    forward(d, "m --bits 2..12 --heldout 4 --seq-len 8 --out o");
     let csv = std::fs::read_to_string(d.join("o/forward.csv")).unwrap();
     let (set, group, bits) = (column(&csv, "set"), column(&csv, "group"), column(&csv, "bits"));
     let (mae, cos) = (column(&csv, "measured_mae"), column(&csv, "cosine"));
@@ -397,29 +371,10 @@ fn output_distortion_falls_as_bits_rise() {
 fn forward_is_deterministic_and_writes_a_usable_profile() {
     let (tmp, _) = model(1);
     let d = tmp.path();
-    let args = |out: &str| -> Vec<String> {
-        [
-            "forward",
-            "m",
-            "--bits",
-            "3..6",
-            "--heldout",
-            "5",
-            "--seq-len",
-            "6",
-            "--seed",
-            "4",
-            "--out",
-            out,
-            "--fit-profile",
-            &format!("{out}/p.ron"),
-        ]
-        .map(String::from)
-        .to_vec()
-    };
     for out in ["a", "b"] {
-        let a = args(out);
-        ok_in(&bin(), &a.iter().map(String::as_str).collect::<Vec<_>>(), d);
+        let args =
+            format!("m --bits 3..6 --heldout 5 --seq-len 6 --seed 4 --out {out} --fit-profile {out}/p.ron");
+        forward(d, &args);
     }
     for f in ["forward.csv", "forward.json", "p.ron"] {
         assert_eq!(

@@ -1,6 +1,7 @@
 //! The integration test binary: one module per behaviour.
 
 mod bits;
+mod calibrated;
 mod campaign;
 mod channel;
 mod cli;
