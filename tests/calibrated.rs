@@ -46,16 +46,17 @@ fn minilm_scenario_uses_the_calibrated_quadrature_form() {
     let split = sc.model.split;
     // The scenario's `fixed` policy: 6 bits on the robot, 8 on the server.
     let (ba, bs) = (6u8, 8u8);
-    let want = profile
+    let terms: Vec<f64> = profile
         .blocks
         .iter()
         .enumerate()
         .map(|(l, b)| {
             let bits = if l < split { ba } else { bs };
-            (b.coef.unwrap() * b.params * block_distortion(&profile, l, bits)).powi(2)
+            b.coef.unwrap() * b.params * block_distortion(&profile, l, bits)
         })
-        .sum::<f64>()
-        .sqrt();
+        .collect();
+    let want = terms.iter().map(|t| t * t).sum::<f64>().sqrt();
+    let linear: f64 = terms.iter().sum();
     let scenario_text = text.replace("../profiles/", &format!("{}/", root().join("profiles").display()));
     let tmp = run_in_tmp(&scenario_text, &["--seeds", "1"]);
     let csv = std::fs::read_to_string(tmp.path().join("out/summary.csv")).unwrap();
@@ -64,4 +65,5 @@ fn minilm_scenario_uses_the_calibrated_quadrature_form() {
     assert_eq!(column(&csv, "bits_agent_mean")[row], ba.to_string());
     let got: f64 = column(&csv, "distortion_approx_mean")[row].parse().unwrap();
     assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+    assert!(got < 0.5 * linear, "quadrature, not the linear sum {linear}");
 }

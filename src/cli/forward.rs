@@ -294,9 +294,25 @@ fn write_fitted(args: &Args, bert: &Bert, v: &Validation, file: &Path) -> Result
         blocks,
     };
     let kinds: Vec<&str> = args.quantizers.iter().map(|q| q.kind(None).name()).collect();
+    let score = v
+        .scores
+        .iter()
+        .find(|s| s.group == "all" && s.form == combine)
+        .map_or("no held-out configurations".into(), |s| {
+            format!(
+                "held-out ({} configurations): R2 {:.3}, R2(log) {:.3}, Spearman {:.3}, mean relative error {:.1} %, worst {:.1} %",
+                s.count,
+                s.r2,
+                s.r2_log,
+                s.spearman,
+                100.0 * s.mean_rel_error,
+                100.0 * s.worst_rel_error.0
+            )
+        });
     let header = format!(
         "// coinfer profile with output sensitivities A_l fitted by `coinfer forward` on {}\n\
-         // output model {:?} (D_out: mean absolute error of the final hidden states); quantizers {}, bits {}..{}, inputs {}, seed {}\n",
+         // output model {:?} (D_out: mean absolute error of the final hidden states); quantizers {}, bits {}..{}, inputs {}, seed {}\n\
+         // {score}\n",
         args.model_dir.display(),
         combine,
         kinds.join(","),
