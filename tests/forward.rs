@@ -4,7 +4,7 @@
 //! distortion against bits, determinism, the fitted profile and bad input.
 
 use crate::util::{bin, bw, column, fails_with, ok_in};
-use coinfer::quant::forward::{random_tokens, Bert, Inputs, Setting};
+use coinfer::quant::forward::{masked_mae, pooled_cosine, random_tokens, Bert, Inputs, Setting};
 use coinfer::quant::{sample_laplace, Quantize, Quantizer, QuantizerKind, Uniform};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -439,4 +439,66 @@ fn bad_model_folders_and_arguments_are_clear_errors() {
     );
     std::fs::write(d.join("m/model.safetensors"), "not a model").unwrap();
     fails_with(&bin(), &["forward", "m"], d, "not a valid safetensors file");
+}
+
+/// A word-level `tokenizer.json` for the tiny vocabulary (ids 0 `[PAD]`,
+/// 1 `[UNK]`, 2 `[CLS]`, 3 `[SEP]`, then `w4`, `w5`, ...), with the fixed
+/// padding to 20 and truncation a shipped tokenizer may carry.
+fn write_tokenizer(path: &Path) {
+    let mut vocab = serde_json::Map::new();
+    for (i, t) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].iter().enumerate() {
+        vocab.insert(t.to_string(), i.into());
+    }
+    for i in 4..VOCAB {
+        vocab.insert(format!("w{i}"), i.into());
+    }
+    let tok = serde_json::json!({
+        "version": "1.0",
+        "truncation": {"max_length": 20, "strategy": "LongestFirst", "stride": 0, "direction": "Right"},
+        "padding": {"strategy": {"Fixed": 20}, "direction": "Right", "pad_to_multiple_of": null,
+                    "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"},
+        "added_tokens": [], "normalizer": null,
+        "pre_tokenizer": {"type": "Whitespace"},
+        "post_processor": {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                               "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}},
+        "decoder": null,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"},
+    });
+    std::fs::write(path, tok.to_string()).unwrap();
+}
+
+/// `--text`: one sequence per non-empty line, `[CLS] words [SEP]`, padded to
+/// the longest line with the padding masked out (the tokenizer's own fixed
+/// padding is ignored), cut at `--seq-len`.
+#[test]
+fn text_lines_are_tokenized_padded_and_masked() {
+    let (tmp, _) = model(1);
+    let d = tmp.path();
+    write_tokenizer(&d.join("m/tokenizer.json"));
+    let text = "w4 w5 w6\n\nw7 nope\n";
+    let inputs = Inputs::from_text(&d.join("m/tokenizer.json"), text, 16, 0).unwrap();
+    assert_eq!((inputs.count, inputs.seq_len), (2, 5));
+    assert_eq!(inputs.ids, [2, 4, 5, 6, 3, 2, 7, 1, 3, 0]);
+    assert_eq!(inputs.mask, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+    let cut = Inputs::from_text(&d.join("m/tokenizer.json"), text, 3, 0).unwrap();
+    assert_eq!(cut.ids, [2, 4, 5, 2, 7, 1]);
+    // Padding tokens count in neither the error nor the pooled embedding.
+    let (a, b) = ([1.0, 1.0, 5.0, 5.0], [0.0, 0.0, 0.0, 9.0]);
+    assert_eq!(masked_mae(&a, &b, &[1, 0], 2), 1.0);
+    assert_eq!(pooled_cosine(&a, &[2.0, 2.0, 0.0, 0.0], &[1, 0], 1, 2), 1.0);
+    std::fs::write(d.join("t.txt"), text).unwrap();
+    forward(
+        d,
+        "m --text t.txt --bits 4 --quantizers uniform --heldout 0 --out o",
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("o/forward.json")).unwrap()).unwrap();
+    assert_eq!(
+        (json["sequences"].as_u64(), json["tokens"].as_u64()),
+        (Some(2), Some(9))
+    );
 }

@@ -97,11 +97,13 @@ pub struct Inputs {
 
 impl Inputs {
     /// The lines of `text`, each one sequence, tokenized by the
-    /// `tokenizer.json` at `tokenizer` (special tokens added), cut to
-    /// `seq_len` tokens and padded with `pad` to the longest.
+    /// `tokenizer.json` at `tokenizer` (special tokens added; its own padding
+    /// and truncation settings ignored), cut to `seq_len` tokens and padded
+    /// with `pad` to the longest (padding masked out).
     pub fn from_text(tokenizer: &Path, text: &str, seq_len: usize, pad: u32) -> Result<Inputs, ForwardError> {
         let bad = |e: tokenizers::Error| ForwardError::Inputs(format!("{}: {e}", tokenizer.display()));
-        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(bad)?;
+        let mut tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(bad)?;
+        tok.with_padding(None).with_truncation(None).map_err(bad)?;
         let seqs = text
             .lines()
             .filter(|l| !l.trim().is_empty())
