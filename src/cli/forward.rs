@@ -10,7 +10,9 @@ use super::distortion::{parse_bits, BitList, CombineArg, QuantizerArg};
 use crate::fsio::write_atomic;
 use crate::model::laim::BlockConfig;
 use crate::plot::{render, Figure, Format, Kind, Point, Series};
-use crate::quant::forward::{random_tokens, validate, Bert, Design, Inputs, Row, Set, Validation, FORMS};
+use crate::quant::forward::{
+    random_tokens, validate, Bert, Design, Inputs, Row, Score, Set, Validation, FORMS,
+};
 use crate::quant::{Aggregation, Quantize};
 use crate::scenario::ProfileFile;
 use anyhow::{Context, Result};
@@ -247,23 +249,28 @@ fn print_scores(bert: &Bert, v: &Validation) {
             b.name, b.params, v.coef[0][l], v.coef[1][l]
         );
     }
-    println!(
-        "\n{:<10} {:<10} {:>4} {:>7} {:>7} {:>8} {:>9} {:>9}",
-        "group", "form", "n", "R2", "R2(log)", "spearman", "mean rel", "worst rel"
-    );
+    println!("\n{SCORE_HEADER}");
     for s in &v.scores {
-        println!(
-            "{:<10} {:<10} {:>4} {:>7.3} {:>7.3} {:>8.3} {:>8.1}% {:>8.1}%",
-            s.group,
-            form_name(s.form),
-            s.count,
-            s.r2,
-            s.r2_log,
-            s.spearman,
-            100.0 * s.mean_rel_error,
-            100.0 * s.worst_rel_error.0
-        );
+        println!("{}", score_row(s));
     }
+}
+
+/// Column names of [`score_row`].
+const SCORE_HEADER: &str = "group      form          n      R2 R2(log) spearman  mean rel worst rel";
+
+/// One held-out score as a table row under [`SCORE_HEADER`].
+fn score_row(s: &Score) -> String {
+    format!(
+        "{:<10} {:<10} {:>4} {:>7.3} {:>7.3} {:>8.3} {:>8.1}% {:>8.1}%",
+        s.group,
+        form_name(s.form),
+        s.count,
+        s.r2,
+        s.r2_log,
+        s.spearman,
+        100.0 * s.mean_rel_error,
+        100.0 * s.worst_rel_error.0
+    )
 }
 
 /// The blocks with the fitted `A_l` of `--combine`, as a profile (no
@@ -299,15 +306,7 @@ fn write_fitted(args: &Args, bert: &Bert, v: &Validation, file: &Path) -> Result
         .iter()
         .find(|s| s.group == "all" && s.form == combine)
         .map_or("no held-out configurations".into(), |s| {
-            format!(
-                "held-out ({} configurations): R2 {:.3}, R2(log) {:.3}, Spearman {:.3}, mean relative error {:.1} %, worst {:.1} %",
-                s.count,
-                s.r2,
-                s.r2_log,
-                s.spearman,
-                100.0 * s.mean_rel_error,
-                100.0 * s.worst_rel_error.0
-            )
+            format!("held-out scores:\n// {SCORE_HEADER}\n// {}", score_row(s))
         });
     let header = format!(
         "// coinfer profile with output sensitivities A_l fitted by `coinfer forward` on {}\n\

@@ -224,8 +224,16 @@ impl Aggregation {
     /// `(Σ_l (A_l f_l)^p)^(1/p)`: the prediction for features `f_l = n_l d_l`.
     pub fn predict(self, features: &[f64], coef: &[f64]) -> f64 {
         let p = self.power();
-        let sum: f64 = features.iter().zip(coef).map(|(x, c)| (x * c).powi(p)).sum();
-        sum.powf(1.0 / f64::from(p))
+        self.root(features.iter().zip(coef).map(|(x, c)| (x * c).powi(p)).sum())
+    }
+
+    /// `x^(1/p)`, as `sqrt` for p = 2: correctly rounded, so the result does
+    /// not depend on whether the compiler turned `powf(x, 0.5)` into it.
+    fn root(self, x: f64) -> f64 {
+        match self {
+            Aggregation::Linear => x,
+            Aggregation::Quadrature => x.sqrt(),
+        }
     }
 
     /// Fits `A_l >= 0` to `(features f_l = n_l d_l, measured D)` rows.
@@ -239,7 +247,7 @@ impl Aggregation {
         let depth = rows.first().map_or(0, |r| r.0.len());
         let a = DMatrix::from_fn(rows.len(), depth, |r, l| (rows[r].0[l] / rows[r].1).powi(p));
         let b = DVector::from_element(rows.len(), 1.0);
-        nnls(&a, &b).iter().map(|c| c.powf(1.0 / f64::from(p))).collect()
+        nnls(&a, &b).iter().map(|&c| self.root(c)).collect()
     }
 }
 
