@@ -13,7 +13,8 @@
 //!
 //! `A_l` is fitted (NNLS, relative errors, [`Aggregation::fit`]) on
 //! single-block perturbations: block `l` quantized at every bit-width of the
-//! range by every quantizer, the others at full precision. It is scored on
+//! range by every quantizer, the others at full precision (a perturbation
+//! that leaves the output exact is left out). It is scored on
 //! held-out configurations where every block is quantized: per quantizer,
 //! bit-widths drawn per block; with several quantizers, also configurations
 //! drawing each block's quantizer too (group `mixed`).
@@ -142,9 +143,11 @@ pub fn validate(bert: &Bert, design: &Design, inputs: &Inputs) -> Result<Validat
             predicted: [0.0; 2],
         });
     }
+    // A configuration that leaves the output exact carries no sensitivity
+    // (and the fit weighs rows by 1/D).
     let train: Vec<(Vec<f64>, f64)> = rows
         .iter()
-        .filter(|r| r.set == Set::Calibration)
+        .filter(|r| r.set == Set::Calibration && r.mae > 0.0)
         .map(|r| (r.features.clone(), r.mae))
         .collect();
     let coef = FORMS.map(|form| form.fit(&train));
