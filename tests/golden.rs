@@ -9,9 +9,12 @@
 use crate::util::{bin, compile, raw, root};
 use std::process::Command;
 
-/// The short version of a scenario: at most 3 s of simulated time, 2 seeds.
+/// The short version of a scenario: at most 3 s of simulated time, 2 seeds,
+/// and its profile file (if any) named from the folder the copy runs in.
 fn short(path: &std::path::Path) -> coinfer::scenario::RawScenario {
     let mut sc = raw(path);
+    let dir = path.parent().unwrap();
+    sc.model.profile = sc.model.profile.map(|p| dir.join(p).display().to_string());
     sc.horizon_s = sc.horizon_s.min(3.0);
     sc.warmup_s = sc.warmup_s.min(0.5);
     sc.seeds = 2;

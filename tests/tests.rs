@@ -1,6 +1,7 @@
 //! The integration test binary: one module per behaviour.
 
 mod bits;
+mod calibrated;
 mod campaign;
 mod channel;
 mod cli;
@@ -11,6 +12,8 @@ mod distortion;
 mod embodiment;
 mod extends;
 mod figures;
+#[cfg(feature = "forward")]
+mod forward;
 mod fuzz;
 mod golden;
 mod layers;

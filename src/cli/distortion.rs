@@ -60,16 +60,26 @@ pub struct Args {
 
 /// `--combine` values.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum CombineArg {
+pub(super) enum CombineArg {
     /// D_out = Σ A_l n_l d_l.
     Linear,
     /// D_out = (Σ (A_l n_l d_l)²)^½.
     Quadrature,
 }
 
+impl CombineArg {
+    /// The output model chosen.
+    pub(super) fn aggregation(self) -> Aggregation {
+        match self {
+            CombineArg::Linear => Aggregation::Linear,
+            CombineArg::Quadrature => Aggregation::Quadrature,
+        }
+    }
+}
+
 /// A quantizer named on the command line.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum QuantizerArg {
+pub(super) enum QuantizerArg {
     /// Symmetric round-to-nearest (per tensor, or per `--group-size` weights).
     Uniform,
     /// Power-of-two levels.
@@ -81,7 +91,7 @@ enum QuantizerArg {
 }
 
 impl QuantizerArg {
-    fn kind(self, group_size: Option<usize>) -> QuantizerKind {
+    pub(super) fn kind(self, group_size: Option<usize>) -> QuantizerKind {
         match self {
             QuantizerArg::Uniform => QuantizerKind::Uniform { group_size },
             QuantizerArg::PotLog => QuantizerKind::PotLog,
@@ -92,9 +102,9 @@ impl QuantizerArg {
 
 /// A list of bit-widths.
 #[derive(Clone, Debug)]
-struct BitList(Vec<Bits>);
+pub(super) struct BitList(pub(super) Vec<Bits>);
 
-fn parse_bits(s: &str) -> Result<BitList, String> {
+pub(super) fn parse_bits(s: &str) -> Result<BitList, String> {
     let parse = |t: &str| -> Result<Bits, String> {
         let b: u8 = t
             .trim()
@@ -362,10 +372,7 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
     crate::fsio::sync_folder(&out)?;
     eprintln!("wrote {}", out.display());
     if let Some(file) = &args.fit_profile {
-        let combine = match args.combine {
-            CombineArg::Linear => Aggregation::Linear,
-            CombineArg::Quadrature => Aggregation::Quadrature,
-        };
+        let combine = args.combine.aggregation();
         let fit = super::fit_profile::Fit {
             quantizer: kinds[0],
             combine,

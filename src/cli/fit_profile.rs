@@ -81,19 +81,25 @@ impl Fit {
             self.seed,
             w = self.width,
         );
-        let pretty = ron::ser::PrettyConfig::new()
-            .struct_names(false)
-            .indentor("    ".into())
-            .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
-        let body = ron::ser::to_string_pretty(&out_profile, pretty).context("profile serializes")?;
-        if !out_dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(out_dir)
-                .with_context(|| format!("cannot create {}", out_dir.display()))?;
-        }
-        write_atomic(out, format!("{header}{body}\n").as_bytes())
-            .and_then(|()| sync_folder(out_dir))
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        write_profile(out, &header, &out_profile)?;
         eprintln!("wrote {} (A_l for {:?}; {score})", out.display(), self.combine);
         Ok(())
     }
+}
+
+/// Writes `profile` as pretty RON after the comment lines `header` to `out`
+/// (atomically, creating its folder).
+pub(super) fn write_profile(out: &Path, header: &str, profile: &ProfileFile) -> Result<()> {
+    let pretty = ron::ser::PrettyConfig::new()
+        .struct_names(false)
+        .indentor("    ".into())
+        .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
+    let body = ron::ser::to_string_pretty(profile, pretty).context("profile serializes")?;
+    let out_dir = out.parent().unwrap_or(Path::new(""));
+    if !out_dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    }
+    write_atomic(out, format!("{header}{body}\n").as_bytes())
+        .and_then(|()| sync_folder(out_dir))
+        .with_context(|| format!("cannot write {}", out.display()))
 }

@@ -14,6 +14,8 @@
 
 mod distortion;
 mod fit_profile;
+#[cfg(feature = "forward")]
+mod forward;
 mod profile;
 mod run;
 mod solve;
@@ -54,6 +56,10 @@ enum Command {
     Distortion(distortion::Args),
     /// Fit a model profile (params, λ per block) from a .safetensors file.
     Profile(profile::Args),
+    /// Calibrate and validate the output-distortion approximation on forward
+    /// passes of a real quantized BERT checkpoint (feature `forward`).
+    #[cfg(feature = "forward")]
+    Forward(forward::Args),
 }
 
 /// The `coinfer` program with the built-in policies.
@@ -92,5 +98,7 @@ pub fn run(cli: Cli, registry: &Registry) -> Result<()> {
         Command::Solve(args) => solve::run(args, registry),
         Command::Distortion(args) => distortion::run(args, registry),
         Command::Profile(args) => profile::run(args),
+        #[cfg(feature = "forward")]
+        Command::Forward(args) => forward::run(args),
     }
 }

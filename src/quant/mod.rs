@@ -16,10 +16,14 @@
 //!   a non-negative least-squares solver ([`nnls`]);
 //! * memory-mapped access to `.safetensors` checkpoints ([`Checkpoint`]), a
 //!   profiler fitting each block's law ([`profile_safetensors`]) and the
-//!   quantizers' distortion on the real tensors ([`measure_block`]).
+//!   quantizers' distortion on the real tensors ([`measure_block`]);
+//! * with the `forward` feature, forward passes of a real quantized BERT
+//!   checkpoint and the approximation checked against them ([`forward`]).
 
 mod bounds;
 mod checkpoint;
+#[cfg(feature = "forward")]
+pub mod forward;
 mod laplace;
 mod lloyd_max;
 mod measure;
@@ -44,7 +48,7 @@ pub use nnls::nnls;
 pub use pot_log::PotLog;
 pub use profile::{profile_safetensors, BlockProfile, Profile};
 pub use synthetic::{
-    calibrate, measure_output_distortion, random_inputs, Activation, Aggregation, Calibration,
+    calibrate, measure_output_distortion, r_squared, random_inputs, Activation, Aggregation, Calibration,
     CalibrationDesign, CalibrationRow, NetConfig, SyntheticNet,
 };
 pub use uniform::Uniform;

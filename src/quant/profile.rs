@@ -73,7 +73,7 @@ pub fn profile_safetensors(
     })
 }
 
-fn profile_block(
+pub(crate) fn profile_block(
     ck: &Checkpoint,
     name: String,
     members: &[usize],

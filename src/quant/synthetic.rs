@@ -212,6 +212,45 @@ pub enum Aggregation {
     Quadrature,
 }
 
+impl Aggregation {
+    /// The exponent `p` of the form: 1 (linear) or 2 (quadrature).
+    fn power(self) -> i32 {
+        match self {
+            Aggregation::Linear => 1,
+            Aggregation::Quadrature => 2,
+        }
+    }
+
+    /// `(Σ_l (A_l f_l)^p)^(1/p)`: the prediction for features `f_l = n_l d_l`.
+    pub fn predict(self, features: &[f64], coef: &[f64]) -> f64 {
+        let p = self.power();
+        self.root(features.iter().zip(coef).map(|(x, c)| (x * c).powi(p)).sum())
+    }
+
+    /// `x^(1/p)`, as `sqrt` for p = 2: correctly rounded, so the result does
+    /// not depend on whether the compiler turned `powf(x, 0.5)` into it.
+    fn root(self, x: f64) -> f64 {
+        match self {
+            Aggregation::Linear => x,
+            Aggregation::Quadrature => x.sqrt(),
+        }
+    }
+
+    /// Fits `A_l >= 0` to `(features f_l = n_l d_l, measured D)` rows.
+    ///
+    /// The model is linear in its unknowns after raising everything to the
+    /// power p: `Σ_l c_l f_l^p ≈ D^p`, with `c_l = A_l^p`, solved by NNLS
+    /// with relative-error weighting (row r divided by `D_r^p`). A block
+    /// whose feature is 0 in every row gets `A_l = 0`.
+    pub fn fit(self, rows: &[(Vec<f64>, f64)]) -> Vec<f64> {
+        let p = self.power();
+        let depth = rows.first().map_or(0, |r| r.0.len());
+        let a = DMatrix::from_fn(rows.len(), depth, |r, l| (rows[r].0[l] / rows[r].1).powi(p));
+        let b = DVector::from_element(rows.len(), 1.0);
+        nnls(&a, &b).iter().map(|&c| self.root(c)).collect()
+    }
+}
+
 /// Which bit-width configurations are used to fit and to test the model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalibrationDesign {
@@ -353,20 +392,8 @@ pub fn calibrate(
     let train: Vec<(Vec<f64>, f64)> = train_cfgs.iter().map(evaluate).collect();
     let heldout: Vec<(Vec<f64>, f64)> = heldout_cfgs.iter().map(evaluate).collect();
 
-    // The model is linear in its unknowns after raising everything to the
-    // power p: Σ_l c_l (n_l d_l)^p ≈ D^p, with c_l = A_l^p (p = 1 or 2).
-    // Relative-error weighting: row r of [features | target] divided by D_r^p.
-    let p = match design.aggregation {
-        Aggregation::Linear => 1,
-        Aggregation::Quadrature => 2,
-    };
-    let a = DMatrix::from_fn(train.len(), depth, |r, l| (train[r].0[l] / train[r].1).powi(p));
-    let b = DVector::from_element(train.len(), 1.0);
-    let coef: Vec<f64> = nnls(&a, &b).iter().map(|c| c.powf(1.0 / f64::from(p))).collect();
-    let predict = |f: &[f64]| {
-        let sum: f64 = f.iter().zip(&coef).map(|(x, c)| (x * c).powi(p)).sum();
-        sum.powf(1.0 / f64::from(p))
-    };
+    let coef = design.aggregation.fit(&train);
+    let predict = |f: &[f64]| design.aggregation.predict(f, &coef);
     let rows = |cfgs: &[Vec<Bits>], data: &[(Vec<f64>, f64)]| -> Vec<CalibrationRow> {
         cfgs.iter()
             .zip(data)
@@ -407,7 +434,7 @@ pub fn calibrate(
 }
 
 /// `1 − Σ(meas − pred)² / Σ(meas − mean(meas))²` over `(pred, meas)` pairs.
-fn r_squared(pairs: &[(f64, f64)]) -> f64 {
+pub fn r_squared(pairs: &[(f64, f64)]) -> f64 {
     let n = pairs.len() as f64;
     let mean = pairs.iter().map(|p| p.1).sum::<f64>() / n;
     let ss_res: f64 = pairs.iter().map(|(p, m)| (m - p).powi(2)).sum();
