@@ -7,13 +7,14 @@
 //! with `--fit-profile`, a profile whose blocks carry the fitted `A_l`.
 
 use super::distortion::{parse_bits, BitList, CombineArg, QuantizerArg};
-use crate::fsio::write_atomic;
+use crate::fsio::{sync_folder, write_atomic};
 use crate::model::laim::BlockConfig;
-use crate::plot::{render, Figure, Format, Kind, Point, Series};
+use crate::plot::{render, Figure, Format, Point};
 use crate::quant::forward::{
     random_tokens, validate, Bert, Design, Inputs, Row, Score, Set, Validation, FORMS,
 };
 use crate::quant::{Aggregation, Quantize};
+use crate::report::figures::approximation_figure;
 use crate::scenario::ProfileFile;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -99,6 +100,7 @@ pub(super) fn run(args: Args) -> Result<()> {
     )?;
     write_atomic(&out.join("timing.json"), &timing_json(&v, &inputs)?)?;
     render(&figure(&v.rows), &out.join("plots"), &[Format::Svg, Format::Png])?;
+    sync_folder(&out)?;
     print_scores(&bert, &v);
     eprintln!("wrote {}", out.display());
     if let Some(file) = &args.fit_profile {
@@ -210,32 +212,18 @@ fn timing_json(v: &Validation, inputs: &Inputs) -> Result<Vec<u8>> {
 
 /// Predicted against measured MAE of the held-out configurations.
 fn figure(rows: &[Row]) -> Figure {
-    let mut series: Vec<Series> = Vec::new();
-    for r in rows.iter().filter(|r| r.set == Set::Heldout) {
-        for (k, form) in FORMS.into_iter().enumerate() {
+    let points = rows.iter().filter(|r| r.set == Set::Heldout).flat_map(|r| {
+        FORMS.into_iter().enumerate().map(move |(k, form)| {
             let label = format!("{} {}", r.group, form_name(form));
-            let p = Point::new(r.mae, r.predicted[k]);
-            match series.iter_mut().find(|s| s.label == label) {
-                Some(s) => s.points.push(p),
-                None => series.push(Series {
-                    label,
-                    style: series.len(),
-                    points: vec![p],
-                }),
-            }
-        }
-    }
-    Figure {
-        name: "forward_approximation".into(),
-        title: Some("held-out configurations (ideal: predicted = measured)".into()),
-        x_label: "Measured output MAE E|y − ŷ|".into(),
-        y_label: "Predicted output distortion".into(),
-        x_log: true,
-        y_log: true,
-        kind: Kind::Scatter,
-        series,
-        ..Figure::default()
-    }
+            (label, Point::new(r.mae, r.predicted[k]))
+        })
+    });
+    approximation_figure(
+        "forward_approximation",
+        "held-out configurations",
+        "Measured output MAE E|y − ŷ|",
+        points,
+    )
 }
 
 fn print_scores(bert: &Bert, v: &Validation) {

@@ -93,33 +93,46 @@ fn output_figure(dir: &Path) -> Result<Figure, FigureError> {
         oc("predicted")?,
         oc("measured")?,
     );
-    let mut groups: Vec<(String, Vec<Point>)> = Vec::new();
-    for r in o.rows.iter().filter(|r| r[set] == "heldout") {
+    let points = o.rows.iter().filter(|r| r[set] == "heldout").map(|r| {
         let label = format!("{} {}", r[q], r[form]);
-        let p = Point::new(num(&r[measd]), num(&r[pred]));
-        match groups.iter_mut().find(|g| g.0 == label) {
-            Some(g) => g.1.push(p),
-            None => groups.push((label, vec![p])),
+        (label, Point::new(num(&r[measd]), num(&r[pred])))
+    });
+    Ok(approximation_figure(
+        "output_approximation",
+        "held-out bit-width mixes",
+        "Measured output distortion E‖y − ŷ‖₁",
+        points,
+    ))
+}
+
+/// A log-log scatter of predicted against measured output distortion, one
+/// series per label in order of first appearance.
+pub fn approximation_figure(
+    name: &str,
+    what: &str,
+    x_label: &str,
+    points: impl IntoIterator<Item = (String, Point)>,
+) -> Figure {
+    let mut series: Vec<Series> = Vec::new();
+    for (label, p) in points {
+        match series.iter_mut().find(|s| s.label == label) {
+            Some(s) => s.points.push(p),
+            None => series.push(Series {
+                label,
+                style: series.len(),
+                points: vec![p],
+            }),
         }
     }
-    let series: Vec<Series> = groups
-        .into_iter()
-        .enumerate()
-        .map(|(k, (label, points))| Series {
-            label,
-            style: k,
-            points,
-        })
-        .collect();
-    Ok(Figure {
-        name: "output_approximation".into(),
-        title: Some("held-out bit-width mixes (ideal: predicted = measured)".into()),
-        x_label: "Measured output distortion E‖y − ŷ‖₁".into(),
+    Figure {
+        name: name.into(),
+        title: Some(format!("{what} (ideal: predicted = measured)")),
+        x_label: x_label.into(),
         y_label: "Predicted output distortion".into(),
         x_log: true,
         y_log: true,
         kind: Kind::Scatter,
         series,
         ..Figure::default()
-    })
+    }
 }

@@ -14,7 +14,7 @@ mod distortion;
 mod latency;
 mod xy;
 
-pub use distortion::draw_distortion;
+pub use distortion::{approximation_figure, draw_distortion};
 
 use crate::metrics::schema;
 use crate::plot::spec::{FigureKind, FigureSpec};
