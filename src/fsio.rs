@@ -8,6 +8,10 @@
 //! process was killed) sees the old file or the new one, never a part.
 //! Durability against a power cut is bought once per output folder, when a
 //! command has written it, with [`sync_folder`], not with a sync per file.
+//! A file a later run relies on as it stands (a batch of results that a
+//! resumed run reads back, a profile) is written with [`write_durable`]: its
+//! data reach the disk before its name, so a power cut never leaves it
+//! present but empty.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -15,6 +19,15 @@ use std::path::Path;
 /// Writes `contents` to `path` atomically (temporary file, rename); see
 /// [`sync_folder`] for durability.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_via_temp(path, contents, false)
+}
+
+/// [`write_atomic`], with the data synced before the rename.
+pub fn write_durable(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_via_temp(path, contents, true)
+}
+
+fn write_via_temp(path: &Path, contents: &[u8], sync: bool) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -24,23 +37,23 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
+    if sync {
+        tmp.as_file().sync_data()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
-/// Makes every file written under `dir` durable: one `syncfs` of the
-/// folder's file system on Linux, elsewhere a sync of each file and folder in
-/// `dir`'s tree. A missing `dir` is fine; an empty one is the current folder.
+/// Makes every file written under the output folder `dir` durable: one
+/// `syncfs` of its file system on Linux (which also waits for other
+/// programs' writes to it), elsewhere a sync of each file in `dir`'s tree.
+/// A missing `dir` is fine.
 pub fn sync_folder(dir: &Path) -> io::Result<()> {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let Ok(folder) = std::fs::File::open(dir) else {
-        return Ok(());
-    };
-    sync_tree(folder, dir)
+    match std::fs::File::open(dir) {
+        Ok(folder) => sync_tree(folder, dir),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -49,16 +62,20 @@ fn sync_tree(folder: std::fs::File, _dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sync_tree(folder: std::fs::File, dir: &Path) -> io::Result<()> {
+fn sync_tree(_folder: std::fs::File, dir: &Path) -> io::Result<()> {
     for e in std::fs::read_dir(dir)?.flatten() {
         let path = e.path();
-        if e.file_type()?.is_dir() {
-            sync_tree(std::fs::File::open(&path)?, &path)?;
-        } else {
-            std::fs::File::open(&path)?.sync_all()?;
+        let synced = match e.file_type()?.is_dir() {
+            true => std::fs::File::open(&path).and_then(|f| sync_tree(f, &path)),
+            false => std::fs::File::open(&path).and_then(|f| f.sync_all()),
+        };
+        // A file another process removed meanwhile needs no sync.
+        match synced {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
         }
     }
-    folder.sync_all()
+    Ok(())
 }
 
 /// An advisory lock on one part of a folder (its `.coinfer-<part>.lock`

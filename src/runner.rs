@@ -15,7 +15,7 @@
 //! ```
 
 use crate::engine::{self, Recorder};
-use crate::fsio::{sync_folder, write_atomic};
+use crate::fsio::{sync_folder, write_atomic, write_durable};
 use crate::metrics::{PointResults, RunMetrics, RunRecord};
 use crate::model::distortion::DistortionTable;
 use crate::model::request::Request;
@@ -372,7 +372,7 @@ impl PointCtx<'_, '_> {
             return Err(RunError::Interrupted { saved: 0 });
         };
         if let Some((f, id)) = file {
-            write_atomic(f, &shard::encode(id, &recs)).map_err(io_err(f))?;
+            write_durable(f, &shard::encode(id, &recs)).map_err(io_err(f))?;
         }
         self.counts.0.fetch_add(recs.len(), Ordering::Relaxed);
         Ok(recs)

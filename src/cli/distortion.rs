@@ -368,8 +368,10 @@ pub(super) fn run(args: Args, registry: &Registry) -> Result<()> {
         &out.join("distortion.json"),
         (serde_json::to_string_pretty(&summary)? + "\n").as_bytes(),
     )?;
-    crate::report::figures::draw_distortion(&out, &[crate::plot::Format::Svg, crate::plot::Format::Png])?;
+    let drawn =
+        crate::report::figures::draw_distortion(&out, &[crate::plot::Format::Svg, crate::plot::Format::Png]);
     crate::fsio::sync_folder(&out)?;
+    drawn?;
     eprintln!("wrote {}", out.display());
     if let Some(file) = &args.fit_profile {
         let combine = args.combine.aggregation();

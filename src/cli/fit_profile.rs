@@ -2,7 +2,7 @@
 //! sensitivity `A_l` and writes the blocks with these coefficients (and the
 //! output model they were fitted for) as a profile a scenario can use.
 
-use crate::fsio::{sync_folder, write_atomic};
+use crate::fsio::write_durable;
 use crate::quant::study::fit_block_coefficients;
 use crate::quant::{Aggregation, QuantizerKind};
 use crate::scenario::ProfileFile;
@@ -99,7 +99,6 @@ pub(super) fn write_profile(out: &Path, header: &str, profile: &ProfileFile) -> 
     if !out_dir.as_os_str().is_empty() {
         std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     }
-    write_atomic(out, format!("{header}{body}\n").as_bytes())
-        .and_then(|()| sync_folder(out_dir))
+    write_durable(out, format!("{header}{body}\n").as_bytes())
         .with_context(|| format!("cannot write {}", out.display()))
 }

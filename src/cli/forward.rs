@@ -99,8 +99,9 @@ pub(super) fn run(args: Args) -> Result<()> {
         &summary_json(&args, &bert, &v, &inputs)?,
     )?;
     write_atomic(&out.join("timing.json"), &timing_json(&v, &inputs)?)?;
-    render(&figure(&v.rows), &out.join("plots"), &[Format::Svg, Format::Png])?;
+    let drawn = render(&figure(&v.rows), &out.join("plots"), &[Format::Svg, Format::Png]);
     sync_folder(&out)?;
+    drawn?;
     print_scores(&bert, &v);
     eprintln!("wrote {}", out.display());
     if let Some(file) = &args.fit_profile {
@@ -191,6 +192,8 @@ fn summary_json(args: &Args, bert: &Bert, v: &Validation, inputs: &Inputs) -> Re
         "seed": args.seed,
         "bits": args.bits.0.iter().map(|b| b.get()).collect::<Vec<_>>(),
         "quantizers": args.quantizers.iter().map(|q| q.kind(None).name()).collect::<Vec<_>>(),
+        "group_size": args.group_size,
+        "heldout_per_group": args.heldout,
         "blocks": blocks,
         "heldout_scores": scores,
     });
@@ -288,7 +291,17 @@ fn write_fitted(args: &Args, bert: &Bert, v: &Validation, file: &Path) -> Result
         combine: Some(combine),
         blocks,
     };
-    let kinds: Vec<&str> = args.quantizers.iter().map(|q| q.kind(None).name()).collect();
+    let mut kinds = args
+        .quantizers
+        .iter()
+        .map(|q| q.kind(None).name())
+        .collect::<Vec<_>>()
+        .join(",");
+    if let Some(g) = args.group_size {
+        kinds += &format!(" (group size {g})");
+    }
+    let bits: Vec<String> = args.bits.0.iter().map(|b| b.to_string()).collect();
+    let model = args.model_dir.file_name().unwrap_or(args.model_dir.as_os_str());
     let score = v
         .scores
         .iter()
@@ -297,15 +310,15 @@ fn write_fitted(args: &Args, bert: &Bert, v: &Validation, file: &Path) -> Result
             format!("held-out scores:\n// {SCORE_HEADER}\n// {}", score_row(s))
         });
     let header = format!(
-        "// coinfer profile with output sensitivities A_l fitted by `coinfer forward` on {}\n\
-         // output model {:?} (D_out: mean absolute error of the final hidden states); quantizers {}, bits {}..{}, inputs {}, seed {}\n\
+        "// coinfer profile with output sensitivities A_l fitted by `coinfer forward` on the model folder {}\n\
+         // output model {:?} (D_out: mean absolute error of the final hidden states); quantizers {}, bits {}, inputs {}, held-out {} per group, seed {}\n\
          // {score}\n",
-        args.model_dir.display(),
+        model.to_string_lossy(),
         combine,
-        kinds.join(","),
-        args.bits.0.first().map_or(0, |b| b.get()),
-        args.bits.0.last().map_or(0, |b| b.get()),
+        kinds,
+        bits.join(","),
         args.text.as_ref().map_or(format!("{} x {} random tokens", args.inputs, args.seq_len), |t| t.display().to_string()),
+        args.heldout,
         args.seed,
     );
     super::fit_profile::write_profile(file, &header, &profile)?;

@@ -1,10 +1,10 @@
 //! `coinfer profile MODEL.safetensors`: per-block params and fitted λ as a RON
 //! profile a scenario can include with `model: (profile: "x.ron")`.
 
-use crate::fsio::{sync_folder, write_atomic};
+use crate::fsio::write_durable;
 use crate::quant::{profile_safetensors, Quantize};
 use anyhow::{Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `coinfer profile`.
 #[derive(Debug, clap::Args)]
@@ -85,9 +85,7 @@ pub(super) fn run(args: Args) -> Result<()> {
             if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            write_atomic(&out, text.as_bytes())
-                .and_then(|()| sync_folder(out.parent().unwrap_or(Path::new(""))))
-                .with_context(|| format!("cannot write {}", out.display()))?
+            write_durable(&out, text.as_bytes()).with_context(|| format!("cannot write {}", out.display()))?
         }
         None => {
             use std::io::Write;

@@ -543,8 +543,9 @@ pub fn write_results(
     };
     // The data are complete: a figure that fails leaves them usable by `coinfer plot`.
     std::fs::remove_file(&mark).map_err(io(&mark))?;
-    figures::draw_results(out, &opts)?;
+    let drawn = figures::draw_results(out, &opts);
     sync_folder(out).map_err(io(out))?;
+    drawn?;
     Ok(rows)
 }
 
