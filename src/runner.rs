@@ -289,6 +289,9 @@ impl MeasuredTables {
             let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(map.entry((point.model_id, seed)).or_default())
         };
+        // A run that needs a table being built waits for it. Building one is
+        // sequential: were it to use rayon, that wait could hold up the
+        // worker that would finish it.
         Arc::clone(cell.get_or_init(|| Arc::new(point.measured_table(seed))))
     }
 }

@@ -145,24 +145,33 @@ fn solve_prints_each_policy_and_json() {
 
 /// `queue_aware` walks the bit pairs in preference order and stops at the
 /// first feasible one; it must pick what a scan of every pair picks: the
-/// feasible pair of least objective, then fewest bits, first in scan order.
+/// feasible pair of least objective, then fewest bits, first in scan order,
+/// also with server batching (requests waiting scale the server's work).
 #[test]
 fn queue_aware_picks_the_best_pair_of_a_full_scan() {
+    for batching in ["None", "Batch(max_batch: 4, max_wait_s: 0.01, beta: 0.5)"] {
+        queue_aware_matches_full_scan(batching);
+    }
+}
+
+fn queue_aware_matches_full_scan(batching: &str) {
     use coinfer::policy::{problem, solver, Decision, DecisionContext};
     use coinfer::rng::{stream, Purpose, StreamId};
     use coinfer::units::Bits;
-    let study = scenario(
+    let study = scenario(&format!(
         r#"(agents: (count: 8, arrivals: Poisson(rate_hz: 2.0), deadline_s: 0.6, energy_budget_j: 2.0),
+            server: (batching: {batching}),
             policies: [(name: "queue_aware"), (name: "queue_aware", gap_max: 0.02, bits_min: 4, bits_max: 12),
-                       (name: "queue_aware", objective: approx)])"#,
-    );
+                       (name: "queue_aware", objective: approx)])"#
+    ));
     let sys = &study.points[0].system;
     let mut decided = 0;
     for (policy, spec) in study.policies.iter().zip(&study.scenario().policies) {
         let opts = spec.options().unwrap();
         let mut run = policy.factory.build(stream(1, StreamId::new(Purpose::Policy, 0)));
         for k in 0..60 {
-            let ctx = DecisionContext::one_shot(sys, 10f64.powf(k as f64 / 10.0 - 1.0));
+            let mut ctx = DecisionContext::one_shot(sys, 10f64.powf(k as f64 / 10.0 - 1.0));
+            ctx.server.queue_len = k % 5;
             let got = run.decide(&ctx);
             let p = problem(&ctx, &opts, 0.0);
             let mut best: Option<(f64, u8, Decision)> = None;
