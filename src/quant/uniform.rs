@@ -14,6 +14,20 @@ pub struct Uniform {
     pub group_size: Option<usize>,
 }
 
+impl Uniform {
+    /// The groups of consecutive weights sharing a scale, each with its
+    /// scale (the group's largest magnitude).
+    ///
+    /// # Panics
+    /// Panics if the group size is 0.
+    fn scaled_groups<'w>(&self, w: &'w [f32]) -> impl Iterator<Item = (&'w [f32], f64)> {
+        let group = self.group_size.unwrap_or(w.len().max(1));
+        assert!(group > 0, "uniform quantizer group size must be positive");
+        w.chunks(group)
+            .map(|c| (c, c.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())))))
+    }
+}
+
 impl Quantizer for Uniform {
     fn name(&self) -> &str {
         "uniform"
@@ -23,11 +37,8 @@ impl Quantizer for Uniform {
     /// Panics if the group size is 0.
     fn quantize(&self, w: &[f32], bits: Bits) -> Vec<f32> {
         let steps = (magnitude_levels(bits) - 1) as f64;
-        let group = self.group_size.unwrap_or(w.len().max(1));
-        assert!(group > 0, "uniform quantizer group size must be positive");
         let mut out = Vec::with_capacity(w.len());
-        for chunk in w.chunks(group) {
-            let s = chunk.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())));
+        for (chunk, s) in self.scaled_groups(w) {
             out.extend(chunk.iter().map(|&x| round_to_grid(x, s, steps)));
         }
         out
@@ -40,11 +51,8 @@ impl Quantizer for Uniform {
             return 0.0;
         }
         let steps = (magnitude_levels(bits) - 1) as f64;
-        let group = self.group_size.unwrap_or(w.len());
-        assert!(group > 0, "uniform quantizer group size must be positive");
         let mut sum = 0.0;
-        for chunk in w.chunks(group) {
-            let s = chunk.iter().fold(0.0f64, |m, &x| m.max(f64::from(x.abs())));
+        for (chunk, s) in self.scaled_groups(w) {
             if s == 0.0 {
                 sum = chunk.iter().fold(sum, |acc, &x| acc + f64::from(x.abs()));
                 continue;
