@@ -13,10 +13,10 @@
 //! | `queue_aware` | exact optimum with the predicted M/G/c server wait of each server bit-width |
 //! | `random` | uniform over feasible decisions, from the policy's own stream |
 
-use super::problem::{problem, ChannelView, OnInfeasible, Options};
+use super::problem::{problem, problem_at_rate, ChannelView, OnInfeasible, Options};
 use super::solver::{self, best_effort};
 use super::{Decision, DecisionContext, NamedFactory, Policy, PolicyFactory, PolicySpec};
-use crate::units::Bits;
+use crate::units::{Bits, BitsPerSec};
 use rand_chacha::ChaCha8Rng;
 
 /// A solver's feasible decision, or the policy's fallback (`on_infeasible`),
@@ -32,6 +32,13 @@ fn or_fallback(decision: Option<Decision>, p: &solver::Problem, on: OnInfeasible
             ..best_effort(p)
         },
     })
+}
+
+/// The request's problem under `options`, with the uplink rate it plans the
+/// transmission with (the decision's `assumed_rate`), computed once.
+fn planned<'a>(ctx: &DecisionContext<'a>, options: &Options) -> (solver::Problem<'a>, BitsPerSec) {
+    let rate = options.channel_view.rate(ctx);
+    (problem_at_rate(ctx, options, 0.0, rate), rate)
 }
 
 /// Label suffix for non-default options, e.g. `exhaustive[lower,gap<=0.01]`.
@@ -85,10 +92,10 @@ macro_rules! optimizer {
         impl Policy for $ty {
             fn decide(&mut self, ctx: &DecisionContext) -> Decision {
                 let ($self, $ctx) = (&*self, ctx);
-                let $p = problem($ctx, &$self.options, 0.0);
+                let ($p, rate) = planned($ctx, &$self.options);
                 let decision: Decision = $body;
                 Decision {
-                    assumed_rate: Some($self.options.channel_view.rate($ctx)),
+                    assumed_rate: Some(rate),
                     ..decision
                 }
             }
@@ -167,7 +174,7 @@ impl Policy for QueueAwareRun {
     /// server wait: the least-objective feasible pair, found without
     /// solving for every pair.
     fn decide(&mut self, ctx: &DecisionContext) -> Decision {
-        let p = problem(ctx, &self.options, 0.0);
+        let (p, rate) = planned(ctx, &self.options);
         if self.order.is_empty() {
             self.order = preference_order(&p);
         }
@@ -189,7 +196,7 @@ impl Policy for QueueAwareRun {
         });
         let decision = or_fallback(found, &p, self.options.on_infeasible);
         Decision {
-            assumed_rate: Some(self.options.channel_view.rate(ctx)),
+            assumed_rate: Some(rate),
             ..decision
         }
     }

@@ -140,7 +140,7 @@ pub fn problem<'a>(ctx: &DecisionContext<'a>, opts: &Options, server_wait_s: f64
 }
 
 /// [`problem`] with the transmission planned at `rate`.
-fn problem_at_rate<'a>(
+pub(super) fn problem_at_rate<'a>(
     ctx: &DecisionContext<'a>,
     opts: &Options,
     server_wait_s: f64,
