@@ -108,8 +108,8 @@ impl Study {
         check_figures(&resolved)?;
         check_last_seed(&resolved, &seeds)?;
         let points = sweep::points(&resolved).map_err(|(f, m)| resolved.error_at(&f, m))?;
-        let tables = reference_tables(&points);
         let ids = model_ids(&points.iter().map(|p| &p.scenario).collect::<Vec<_>>());
+        let tables = reference_tables(&points, &ids);
         let points = points
             .into_par_iter()
             .zip(tables)
@@ -459,9 +459,9 @@ fn check_last_seed(raw: &RawScenario, plan: &SeedPlan) -> Result<(), ScenarioErr
 
 /// Each point's reference distortion table ([`reference_table`]), computed
 /// once per distinct (model, quantizer): most sweeps share one.
-fn reference_tables(points: &[sweep::Point]) -> Vec<DistortionTable> {
+fn reference_tables(points: &[sweep::Point], ids: &[usize]) -> Vec<DistortionTable> {
     let configs: Vec<&RawScenario> = points.iter().map(|p| &p.scenario).collect();
-    once_per_model(&configs, |c| {
+    once_per_model(ids, &configs, |c| {
         let blocks = c.model.blocks.as_deref().unwrap_or_default();
         reference_table(
             &Laim::new(
@@ -479,7 +479,8 @@ fn reference_tables(points: &[sweep::Point]) -> Vec<DistortionTable> {
 /// distinct model file once; `Err` is the reason a file cannot be measured.
 fn checkpoint_tables(mut points: Vec<StudyPoint>) -> Result<Vec<StudyPoint>, String> {
     let configs: Vec<&RawScenario> = points.iter().map(|p| &p.config).collect();
-    let tables = once_per_model(&configs, |c| {
+    let ids: Vec<usize> = points.iter().map(|p| p.model_id).collect();
+    let tables = once_per_model(&ids, &configs, |c| {
         let m = &c.model;
         let file = m.weights_file.as_ref()?;
         let blocks = m.blocks.as_deref().unwrap_or_default();
@@ -505,9 +506,13 @@ fn checkpoint_tables(mut points: Vec<StudyPoint>) -> Result<Vec<StudyPoint>, Str
     Ok(points)
 }
 
-/// `f` of each configuration, computed once per distinct model and quantizer.
-fn once_per_model<T: Clone + Send>(configs: &[&RawScenario], f: impl Fn(&RawScenario) -> T + Sync) -> Vec<T> {
-    let ids = model_ids(configs);
+/// `f` of each configuration, computed once per distinct model and quantizer
+/// (`ids` from [`model_ids`]).
+fn once_per_model<T: Clone + Send>(
+    ids: &[usize],
+    configs: &[&RawScenario],
+    f: impl Fn(&RawScenario) -> T + Sync,
+) -> Vec<T> {
     let distinct: Vec<usize> = (0..ids.len()).filter(|&i| ids[i] == i).collect();
     let values: Vec<T> = distinct.par_iter().map(|&i| f(configs[i])).collect();
     ids.iter()
